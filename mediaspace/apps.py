@@ -1,0 +1,8 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class MediaspaceConfig(AppConfig):
+    name = "mediaspace"
+    verbose_name = "Media"

@@ -1,0 +1,148 @@
+"""Browser tests: real Chromium through Playwright, against pytest-django's live server.
+
+Every page a test visits is checked with axe-core for WCAG 2.1 A and AA violations.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+# Playwright's sync API runs an event loop in the test thread; the ORM calls the tests
+# make around it are still synchronous and safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
+INSTALL_HINT = (
+    "Browser tests need Chromium: install Debian's package (`sudo apt-get install chromium`) "
+    "or point CHROMIUM_PATH at a Chromium binary."
+)
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+AXE = Axe()
+AXE_OPTIONS = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+    "resultTypes": ["violations"],
+}
+
+
+def chromium_path() -> str | None:
+    configured = os.environ.get("CHROMIUM_PATH")
+    if configured:
+        return configured if Path(configured).exists() else None
+    for candidate in CHROMIUM_CANDIDATES:
+        if Path(candidate).exists():
+            return candidate
+    return shutil.which("chromium")
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    browser_items = [item for item in items if "tests/browser/" in item.nodeid]
+    for item in browser_items:
+        item.add_marker(pytest.mark.browser)
+    if not browser_items or chromium_path():
+        return
+    if os.environ.get("MEDIASPACE_REQUIRE_BROWSER") == "1":
+        raise pytest.UsageError(
+            f"MEDIASPACE_REQUIRE_BROWSER=1 but no Chromium found. {INSTALL_HINT}"
+        )
+    for item in browser_items:
+        item.add_marker(pytest.mark.skip(reason=INSTALL_HINT))
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": chromium_path(), "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "viewport": {"width": 1280, "height": 860}}
+
+
+def axe_violations(page) -> list[str]:
+    """Return one line per WCAG 2.1 A/AA violation on the page as it is now."""
+    results = AXE.run(page, options=AXE_OPTIONS)
+    lines = []
+    for violation in results.response["violations"]:
+        targets = ", ".join(str(node["target"]) for node in violation["nodes"][:5])
+        lines.append(f"{page.url}: {violation['id']} ({violation['impact']}): {targets}")
+    return lines
+
+
+class AxeWatch:
+    """Run axe on every page that loads, and once more on the final state."""
+
+    def __init__(self, page) -> None:
+        self.page = page
+        self.violations: list[str] = []
+        self.checked: list[str] = []
+        page.on("load", self.on_load)
+
+    def on_load(self, page) -> None:
+        self.check()
+
+    def check(self) -> None:
+        if self.page.is_closed() or self.page.url.startswith("about:"):
+            return
+        self.checked.append(self.page.url)
+        self.violations.extend(axe_violations(self.page))
+
+
+@pytest.fixture
+def axe_watch(page) -> AxeWatch:
+    return AxeWatch(page)
+
+
+@pytest.fixture
+def csp_errors(page) -> list[str]:
+    """Collect console messages that report a Content-Security-Policy violation."""
+    errors: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            errors.append(message.text)
+            if "Content Security Policy" in message.text
+            or "Content-Security-Policy" in message.text
+            else None
+        ),
+    )
+    return errors
+
+
+@pytest.fixture(autouse=True)
+def _accessibility(request):
+    """Fail a browser test on any axe violation on the pages it visited."""
+    if "page" not in request.fixturenames:
+        yield
+        return
+    watch: AxeWatch = request.getfixturevalue("axe_watch")
+    yield
+    watch.check()
+    assert watch.checked, "axe checked no page"
+    assert not watch.violations, "Accessibility violations:\n" + "\n".join(watch.violations)
+
+
+@pytest.fixture
+def sign_in(page, live_server):
+    """Sign in through the real form."""
+
+    def sign_in_as(username: str, password: str) -> None:
+        page.goto(f"{live_server.url}/accounts/sign-in/")
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Sign in").click()
+
+    return sign_in_as
