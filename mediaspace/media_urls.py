@@ -6,4 +6,9 @@ from mediaspace import views
 
 urlpatterns = [
     path("my-media/", views.my_media, name="my_media"),
+    path("media/<int:entry_id>/", views.media_detail, name="media_detail"),
+    path("media/<int:entry_id>/edit/", views.media_edit, name="media_edit"),
+    path("media/<int:entry_id>/edit/roles/", views.media_roles, name="media_roles"),
+    path("media/<int:entry_id>/status/", views.media_status, name="media_status"),
+    path("media/<int:entry_id>/delete/", views.media_delete, name="media_delete"),
 ]

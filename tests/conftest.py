@@ -8,6 +8,9 @@ from django.test import Client
 
 from accounts.models import User
 from accounts.services import user_ensure
+from mediaspace import services
+from mediaspace.models import MediaEntry
+from mediaspace.permissions import Role
 from tests.factories import TEST_PASSWORD
 
 
@@ -75,3 +78,77 @@ def as_olivia(olivia) -> Client:
 @pytest.fixture
 def as_oscar(oscar) -> Client:
     return client_for(oscar)
+
+
+@pytest.fixture
+def piper(db) -> User:
+    """A co-publisher."""
+    return make_person("piper", "Piper Price")
+
+
+@pytest.fixture
+def victor(db) -> User:
+    """A co-viewer."""
+    return make_person("victor", "Victor Vance")
+
+
+@pytest.fixture
+def room(olivia, evan, rita, chad) -> MediaEntry:
+    """Olivia's private room: Evan co-edits, Rita moderates the room, Chad the chat."""
+    entry = services.media_create(
+        owner=olivia,
+        name="Biology 101 office hours",
+        media_type=MediaEntry.Type.ROOM,
+        description="Weekly live Q&A.",
+        tags="biology, live",
+    )
+    services.access_set(actor=olivia, entry=entry, principal=evan, roles=[Role.CO_EDITOR])
+    services.access_set(actor=olivia, entry=entry, principal=rita, roles=[Role.ROOM_MODERATOR])
+    services.access_set(actor=olivia, entry=entry, principal=chad, roles=[Role.CHAT_MODERATOR])
+    return entry
+
+
+@pytest.fixture
+def lecture(olivia, evan, piper, victor) -> MediaEntry:
+    """Olivia's private video: Evan co-edits, Piper co-publishes, Victor co-views."""
+    entry = services.media_create(
+        owner=olivia,
+        name="Cell structure lecture",
+        media_type=MediaEntry.Type.VIDEO,
+        description="Membranes and organelles.",
+        tags="biology, lecture",
+        duration_seconds=2880,
+    )
+    services.access_set(actor=olivia, entry=entry, principal=evan, roles=[Role.CO_EDITOR])
+    services.access_set(actor=olivia, entry=entry, principal=piper, roles=[Role.CO_PUBLISHER])
+    services.access_set(actor=olivia, entry=entry, principal=victor, roles=[Role.CO_VIEWER])
+    return entry
+
+
+@pytest.fixture
+def as_evan(evan) -> Client:
+    return client_for(evan)
+
+
+@pytest.fixture
+def as_rita(rita) -> Client:
+    return client_for(rita)
+
+
+@pytest.fixture
+def as_piper(piper) -> Client:
+    return client_for(piper)
+
+
+@pytest.fixture
+def as_victor(victor) -> Client:
+    return client_for(victor)
+
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings) -> None:
+    """Hash test passwords cheaply: the real hasher costs a third of a second each."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,4 +1,4 @@
-"""Create the demo data: personas, a group and a few more people. Safe to run again."""
+"""Create the demo data: personas, groups, a library of media and its sharing. Idempotent."""
 
 from __future__ import annotations
 
@@ -6,7 +6,12 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from accounts.models import User
 from accounts.services import user_ensure
+from mediaspace import services
+from mediaspace.models import MediaEntry
+from mediaspace.permissions import Role
+from rooms.models import Module
 
 DEMO_PASSWORD = "mediaspace-demo"
 
@@ -33,6 +38,234 @@ GROUPS = {
 
 OPERATOR = ("opal", "Opal Operator", "opal@example.com")
 
+V, A, IMG, R = (
+    MediaEntry.Type.VIDEO,
+    MediaEntry.Type.AUDIO,
+    MediaEntry.Type.IMAGE,
+    MediaEntry.Type.ROOM,
+)
+PRIVATE, UNLISTED, PUBLISHED = MediaEntry.Status.values
+
+# owner, name, type, status, minutes, thumbnail, tags, description
+CATALOGUE = [
+    (
+        "olivia",
+        "Biology 101 — Live office hours",
+        R,
+        UNLISTED,
+        None,
+        "",
+        "biology, office hours, live",
+        "Weekly live Q&A for Biology 101. Bring your lab questions.",
+    ),
+    (
+        "olivia",
+        "Cell structure and function",
+        V,
+        PUBLISHED,
+        48,
+        "cells.svg",
+        "biology, lecture, week 1",
+        "Lecture 1: membranes, organelles and what they do.",
+    ),
+    (
+        "olivia",
+        "Photosynthesis explained",
+        V,
+        PUBLISHED,
+        36,
+        "forest.svg",
+        "biology, lecture, week 2",
+        "Light reactions and the Calvin cycle, step by step.",
+    ),
+    (
+        "olivia",
+        "Genetics lab walkthrough",
+        V,
+        UNLISTED,
+        22,
+        "lab.svg",
+        "biology, lab, genetics",
+        "A walkthrough of the Punnett-square lab before you start.",
+    ),
+    (
+        "olivia",
+        "Microscope safety briefing",
+        V,
+        PRIVATE,
+        9,
+        "studio.svg",
+        "lab, safety",
+        "Required viewing before your first lab session.",
+    ),
+    (
+        "olivia",
+        "Evolution — guest lecture",
+        V,
+        PUBLISHED,
+        55,
+        "aurora.svg",
+        "biology, guest lecture",
+        "Dr. Amara Singh on convergent evolution.",
+    ),
+    (
+        "olivia",
+        "Biology podcast: episode 4",
+        A,
+        PUBLISHED,
+        31,
+        "",
+        "podcast, biology",
+        "Students discuss the ethics of gene editing.",
+    ),
+    (
+        "olivia",
+        "Biology podcast: episode 5",
+        A,
+        PRIVATE,
+        28,
+        "",
+        "podcast, biology",
+        "Draft: field trip recap.",
+    ),
+    (
+        "olivia",
+        "Mitosis diagram",
+        IMG,
+        PUBLISHED,
+        None,
+        "",
+        "diagram, biology",
+        "Labelled diagram of the phases of mitosis.",
+    ),
+    (
+        "olivia",
+        "Field trip photos",
+        IMG,
+        UNLISTED,
+        None,
+        "",
+        "field trip, photos",
+        "Tide pools at Seal Point.",
+    ),
+    (
+        "olivia",
+        "Ecology seminar (live)",
+        R,
+        PRIVATE,
+        None,
+        "",
+        "ecology, seminar, live",
+        "Fortnightly seminar for the ecology reading group.",
+    ),
+    (
+        "olivia",
+        "Midterm review session",
+        V,
+        PRIVATE,
+        74,
+        "lecture.svg",
+        "biology, exam, review",
+        "Everything on the midterm in one sitting.",
+    ),
+    (
+        "olivia",
+        "Protein folding animation",
+        V,
+        PUBLISHED,
+        4,
+        "waves.svg",
+        "biology, animation",
+        "A short animation of a protein folding.",
+    ),
+    (
+        "olivia",
+        "Lab report template walkthrough",
+        V,
+        UNLISTED,
+        12,
+        "campus.svg",
+        "lab, writing",
+        "How to structure your lab report.",
+    ),
+    (
+        "evan",
+        "Chemistry demo: flame tests",
+        V,
+        PUBLISHED,
+        14,
+        "sunset.svg",
+        "chemistry, demo",
+        "Colours of metal ions in a flame.",
+    ),
+    (
+        "evan",
+        "Department town hall",
+        R,
+        UNLISTED,
+        None,
+        "",
+        "department, live",
+        "Open meeting for staff and students.",
+    ),
+    (
+        "evan",
+        "Astronomy night recording",
+        V,
+        UNLISTED,
+        95,
+        "stars.svg",
+        "astronomy, outreach",
+        "Public stargazing night, with commentary.",
+    ),
+    (
+        "evan",
+        "Teaching with video — tips",
+        V,
+        PRIVATE,
+        18,
+        "ocean.svg",
+        "teaching, tips",
+        "Short tips for recording good lectures.",
+    ),
+    (
+        "rita",
+        "Campus tour",
+        V,
+        PUBLISHED,
+        11,
+        "city.svg",
+        "campus, welcome",
+        "A tour of the science buildings.",
+    ),
+    ("oscar", "Oscar's private notes", A, PRIVATE, 5, "", "notes", "Nobody else can see this."),
+]
+
+# entry name, username or group name, roles
+GRANTS = [
+    ("Biology 101 — Live office hours", "evan", [Role.CO_EDITOR]),
+    ("Biology 101 — Live office hours", "rita", [Role.ROOM_MODERATOR]),
+    ("Biology 101 — Live office hours", "chad", [Role.CHAT_MODERATOR]),
+    (
+        "Biology 101 — Live office hours",
+        "Teaching Assistants",
+        [Role.ROOM_MODERATOR, Role.CHAT_MODERATOR],
+    ),
+    ("Ecology seminar (live)", "evan", [Role.CO_EDITOR]),
+    ("Cell structure and function", "evan", [Role.CO_EDITOR]),
+    ("Photosynthesis explained", "evan", [Role.CO_EDITOR]),
+    ("Genetics lab walkthrough", "evan", [Role.CO_PUBLISHER]),
+    ("Microscope safety briefing", "paula", [Role.CO_VIEWER]),
+    ("Microscope safety briefing", "Teaching Assistants", [Role.CO_VIEWER]),
+    ("Midterm review session", "Teaching Assistants", [Role.CO_PUBLISHER]),
+    ("Midterm review session", "evan", [Role.CO_PUBLISHER]),
+    ("Biology podcast: episode 5", "chad", [Role.CO_EDITOR]),
+    ("Biology podcast: episode 5", "Media Team", [Role.CO_PUBLISHER]),
+    ("Department town hall", "olivia", [Role.CO_EDITOR]),
+    ("Department town hall", "rita", [Role.ROOM_MODERATOR, Role.CHAT_MODERATOR]),
+    ("Teaching with video — tips", "olivia", [Role.CO_VIEWER]),
+]
+
 
 class Command(BaseCommand):
     help = "Create the demo accounts and data (idempotent)."
@@ -57,9 +290,34 @@ class Command(BaseCommand):
         for group_name, members in GROUPS.items():
             group, _ = Group.objects.get_or_create(name=group_name)
             group.user_set.add(*(users[member] for member in members))
+        Module.objects.update_or_create(
+            name=Module.Name.CHAT_AND_COLLABORATION, defaults={"enabled": True}
+        )
+        self.seed_catalogue(users)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: sign in as olivia, evan, rita, chad, paula or oscar "
                 f"(operator: opal), password {DEMO_PASSWORD!r}."
             )
         )
+
+    def seed_catalogue(self, users: dict[str, User]) -> None:
+        entries = {}
+        for owner, name, kind, status, minutes, thumbnail, tags, description in CATALOGUE:
+            entry = MediaEntry.objects.filter(owner=users[owner], name=name).first()
+            if entry is None:
+                entry = services.media_create(
+                    owner=users[owner],
+                    name=name,
+                    media_type=kind,
+                    status=status,
+                    duration_seconds=minutes * 60 + 17 if minutes else None,
+                    thumbnail=thumbnail,
+                    tags=tags,
+                    description=description,
+                )
+            entries[name] = entry
+        for entry_name, holder, roles in GRANTS:
+            principal = users.get(holder) or Group.objects.get(name=holder)
+            entry = entries[entry_name]
+            services.access_add(actor=entry.owner, entry=entry, principal=principal, roles=roles)

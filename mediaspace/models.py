@@ -1,0 +1,135 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+
+class MediaEntry(models.Model):
+    """A video, audio track, image or live room in the catalogue."""
+
+    class Type(models.TextChoices):
+        VIDEO = "video", "Video"
+        AUDIO = "audio", "Audio"
+        IMAGE = "image", "Image"
+        ROOM = "room", "Room"
+
+    class Status(models.TextChoices):
+        PRIVATE = "private", "Private"
+        UNLISTED = "unlisted", "Unlisted"
+        PUBLISHED = "published", "Published"
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="media_entries"
+    )
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True, max_length=5000)
+    tags = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="Comma-separated, for example: lecture, biology, week 3.",
+    )
+    media_type = models.CharField("type", max_length=10, choices=Type.choices)
+    duration_seconds = models.PositiveIntegerField(null=True, blank=True)
+    thumbnail = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="Artwork under static/mediaspace/thumbnails/; empty shows the type icon.",
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PRIVATE)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "media entry"
+        verbose_name_plural = "media entries"
+        ordering = ["-updated_at", "-id"]
+        indexes = [
+            models.Index(fields=["owner", "-updated_at", "-id"], name="media_owner_updated"),
+            models.Index(fields=["status", "-updated_at"], name="media_status_updated"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=~Q(name=""), name="media_name_not_empty"),
+        ]
+        permissions = [
+            ("coedit_mediaentry", "Co-editor"),
+            ("copublish_mediaentry", "Co-publisher"),
+            ("coview_mediaentry", "Co-viewer"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("media_detail", kwargs={"entry_id": self.pk})
+
+    @property
+    def tag_list(self) -> list[str]:
+        return [tag.strip() for tag in self.tags.split(",") if tag.strip()]
+
+    @property
+    def is_room(self) -> bool:
+        return self.media_type == self.Type.ROOM
+
+    @property
+    def duration_display(self) -> str:
+        if self.duration_seconds is None:
+            return ""
+        hours, rest = divmod(self.duration_seconds, 3600)
+        minutes, seconds = divmod(rest, 60)
+        return f"{hours}:{minutes:02}:{seconds:02}" if hours else f"{minutes}:{seconds:02}"
+
+
+class MediaEntryUserObjectPermission(UserObjectPermissionBase):
+    """A collaborator permission held by one user (guardian, direct foreign key)."""
+
+    content_object = models.ForeignKey(MediaEntry, on_delete=models.CASCADE)
+
+    class Meta(UserObjectPermissionBase.Meta):
+        indexes = [models.Index(fields=["user", "content_object"], name="media_uperm_user")]
+
+
+class MediaEntryGroupObjectPermission(GroupObjectPermissionBase):
+    """A collaborator permission held by a group (guardian, direct foreign key)."""
+
+    content_object = models.ForeignKey(MediaEntry, on_delete=models.CASCADE)
+
+    class Meta(GroupObjectPermissionBase.Meta):
+        indexes = [models.Index(fields=["group", "content_object"], name="media_gperm_group")]
+
+
+class AccessChange(models.Model):
+    """One grant, change or removal of permissions on an entry: the audit log."""
+
+    entry = models.ForeignKey(MediaEntry, on_delete=models.CASCADE, related_name="access_changes")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="access_changes_made",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="access_changes_received",
+    )
+    group = models.ForeignKey(
+        Group, on_delete=models.SET_NULL, null=True, blank=True, related_name="access_changes"
+    )
+    # Names as they were, so the record still reads well after a rename or deletion.
+    principal_name = models.CharField(max_length=200)
+    before = models.JSONField(default=list)
+    after = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["entry", "-created_at"], name="access_change_entry")]
+
+    def __str__(self) -> str:
+        return f"{self.principal_name} on {self.entry_id}: {self.before} → {self.after}"

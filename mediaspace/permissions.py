@@ -1,0 +1,217 @@
+"""Who may do what with a media entry.
+
+The only module of the catalogue that talks to django-guardian: the role → permission
+mapping, the one-query look-ups of a user's roles, the `get_entry_for_user` access
+helper (404 when the user cannot see the entry, 403 when they may not act) and the
+grant and revoke calls that services make.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.http import Http404
+from guardian.shortcuts import assign_perm, remove_perm
+
+from mediaspace.models import (
+    MediaEntry,
+    MediaEntryGroupObjectPermission,
+    MediaEntryUserObjectPermission,
+)
+from rooms.models import Room, RoomGroupObjectPermission, RoomUserObjectPermission
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+Principal = "User | Group"
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", "Owner"
+    CO_EDITOR = "co-editor", "Co-editor"
+    CO_PUBLISHER = "co-publisher", "Co-publisher"
+    CO_VIEWER = "co-viewer", "Co-viewer"
+    ROOM_MODERATOR = "room-moderator", "Room moderator"
+    CHAT_MODERATOR = "chat-moderator", "Chat moderator"
+
+
+# Collaborator roles are permissions on the media entry; moderator roles are
+# permissions on its room record.
+COLLABORATOR_ROLES = (Role.CO_EDITOR, Role.CO_PUBLISHER, Role.CO_VIEWER)
+MODERATOR_ROLES = (Role.ROOM_MODERATOR, Role.CHAT_MODERATOR)
+ROLE_CODENAMES: dict[Role, str] = {
+    Role.CO_EDITOR: "coedit_mediaentry",
+    Role.CO_PUBLISHER: "copublish_mediaentry",
+    Role.CO_VIEWER: "coview_mediaentry",
+    Role.ROOM_MODERATOR: "moderate_room",
+    Role.CHAT_MODERATOR: "moderate_chat",
+}
+CODENAME_ROLES: dict[str, Role] = {codename: role for role, codename in ROLE_CODENAMES.items()}
+ROLE_ORDER = {role: index for index, role in enumerate(Role)}
+VISIBLE_TO_EVERYONE = (MediaEntry.Status.UNLISTED, MediaEntry.Status.PUBLISHED)
+
+
+def sorted_roles(roles: Iterable[Role]) -> list[Role]:
+    return sorted(roles, key=ROLE_ORDER.__getitem__)
+
+
+@dataclass(frozen=True)
+class Access:
+    """What one user may do with one entry."""
+
+    entry: MediaEntry
+    roles: frozenset[Role]
+
+    @property
+    def is_owner(self) -> bool:
+        return Role.OWNER in self.roles
+
+    @property
+    def is_host(self) -> bool:
+        """Owners and co-editors are the room's hosts."""
+        return bool(self.roles & {Role.OWNER, Role.CO_EDITOR})
+
+    @property
+    def can_edit(self) -> bool:
+        return self.is_host
+
+    @property
+    def can_publish(self) -> bool:
+        return bool(self.roles & {Role.OWNER, Role.CO_PUBLISHER})
+
+    @property
+    def can_delete(self) -> bool:
+        return self.is_owner
+
+    @property
+    def can_manage_collaborators(self) -> bool:
+        return self.is_owner
+
+    @property
+    def can_manage_moderators(self) -> bool:
+        return self.is_host and self.entry.is_room
+
+    @property
+    def can_see(self) -> bool:
+        return bool(self.roles) or self.entry.status in VISIBLE_TO_EVERYONE
+
+    @property
+    def main_role(self) -> Role | None:
+        """Return the role to show in lists: the strongest one held."""
+        ordered = sorted_roles(self.roles)
+        return ordered[0] if ordered else None
+
+
+def _permission_rows(user: User, entry_ids: Iterable[int] | None = None):
+    """Return one query of (entry id, codename) for the user's direct and group grants."""
+    querysets = []
+    for model, holder in (
+        (MediaEntryUserObjectPermission, "user"),
+        (MediaEntryGroupObjectPermission, "group__user"),
+        (RoomUserObjectPermission, "user"),
+        (RoomGroupObjectPermission, "group__user"),
+    ):
+        queryset = model.objects.filter(**{holder: user})
+        if entry_ids is not None:
+            queryset = queryset.filter(content_object_id__in=entry_ids)
+        querysets.append(queryset.values_list("content_object_id", "permission__codename"))
+    first, *rest = querysets
+    return first.union(*rest, all=True)
+
+
+def roles_for_entries(user: User, entries: Iterable[MediaEntry]) -> dict[int, frozenset[Role]]:
+    """Return the user's roles on each entry, with one query for all of them."""
+    entries = list(entries)
+    roles: dict[int, set[Role]] = defaultdict(set)
+    for entry in entries:
+        if entry.owner_id == user.pk:
+            roles[entry.pk].add(Role.OWNER)
+    if entries:
+        for entry_id, codename in _permission_rows(user, [entry.pk for entry in entries]):
+            if codename in CODENAME_ROLES:
+                roles[entry_id].add(CODENAME_ROLES[codename])
+    return {entry.pk: frozenset(roles[entry.pk]) for entry in entries}
+
+
+def access_for_entries(user: User, entries: Iterable[MediaEntry]) -> dict[int, Access]:
+    """Return what the user may do with each entry: one permission query for the whole list."""
+    entries = list(entries)
+    roles = roles_for_entries(user, entries)
+    return {entry.pk: Access(entry=entry, roles=roles[entry.pk]) for entry in entries}
+
+
+def shared_entry_ids(user: User, roles: Iterable[Role] | None = None) -> list[int]:
+    """Return the ids of entries shared with the user, directly or through a group."""
+    rows = _permission_rows(user)
+    codenames = {ROLE_CODENAMES[role] for role in roles} if roles is not None else None
+    return sorted(
+        {entry_id for entry_id, codename in rows if codenames is None or codename in codenames}
+    )
+
+
+def get_entry_for_user(
+    user: User, entry_id: int, *, need: str | None = None, for_update: bool = False
+) -> Access:
+    """Fetch the entry and the user's access to it, or refuse.
+
+    Raises Http404 when the user cannot see the entry at all, and PermissionDenied when
+    they can see it but `need` (an `Access` property such as "can_edit") is false.
+    """
+    queryset = MediaEntry.objects.select_related("owner")
+    if for_update:
+        queryset = queryset.select_for_update(of=("self",))
+    try:
+        entry = queryset.get(pk=entry_id)
+    except MediaEntry.DoesNotExist:
+        raise Http404("No such media entry.") from None
+    access = Access(entry=entry, roles=roles_for_entries(user, [entry])[entry.pk])
+    if not access.can_see:
+        raise Http404("No such media entry.")
+    if need is not None and not getattr(access, need):
+        raise PermissionDenied
+    return access
+
+
+def principal_roles(entry: MediaEntry, principal: User | Group) -> frozenset[Role]:
+    """Return the roles granted to this user or group itself (not through its groups)."""
+    if isinstance(principal, Group):
+        media_rows = MediaEntryGroupObjectPermission.objects.filter(group=principal)
+        room_rows = RoomGroupObjectPermission.objects.filter(group=principal)
+    else:
+        media_rows = MediaEntryUserObjectPermission.objects.filter(user=principal)
+        room_rows = RoomUserObjectPermission.objects.filter(user=principal)
+    codenames = (
+        media_rows.filter(content_object=entry)
+        .values_list("permission__codename", flat=True)
+        .union(
+            room_rows.filter(content_object_id=entry.pk).values_list(
+                "permission__codename", flat=True
+            ),
+            all=True,
+        )
+    )
+    return frozenset(CODENAME_ROLES[codename] for codename in codenames)
+
+
+def _target(entry: MediaEntry, role: Role) -> MediaEntry | Room:
+    if role in MODERATOR_ROLES:
+        return Room.objects.get_or_create(media=entry)[0]
+    return entry
+
+
+def grant(entry: MediaEntry, principal: User | Group, roles: Iterable[Role]) -> None:
+    """Give the user or group these roles on the entry (guardian)."""
+    for role in roles:
+        assign_perm(ROLE_CODENAMES[role], principal, _target(entry, role))
+
+
+def revoke(entry: MediaEntry, principal: User | Group, roles: Iterable[Role]) -> None:
+    """Take these roles on the entry away from the user or group (guardian)."""
+    for role in roles:
+        remove_perm(ROLE_CODENAMES[role], principal, _target(entry, role))

@@ -1,0 +1,159 @@
+"""Every change to the catalogue: edits, publishing, deletion and access grants."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from mediaspace import permissions
+from mediaspace.models import AccessChange, MediaEntry
+from mediaspace.permissions import Role
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+
+def tags_normalise(tags: str) -> str:
+    """Return the tags trimmed, de-duplicated (case-insensitively) and comma-separated."""
+    seen: dict[str, str] = {}
+    for tag in tags.split(","):
+        tag = " ".join(tag.split())
+        if tag and tag.lower() not in seen:
+            seen[tag.lower()] = tag
+    return ", ".join(seen.values())
+
+
+@transaction.atomic
+def media_create(
+    *,
+    owner: User,
+    name: str,
+    media_type: str,
+    description: str = "",
+    tags: str = "",
+    status: str = MediaEntry.Status.PRIVATE,
+    duration_seconds: int | None = None,
+    thumbnail: str = "",
+) -> MediaEntry:
+    """Create a media entry owned by `owner` (a room gets its room record too)."""
+    entry = MediaEntry(
+        owner=owner,
+        name=name.strip(),
+        media_type=media_type,
+        description=description.strip(),
+        tags=tags_normalise(tags),
+        status=status,
+        duration_seconds=duration_seconds,
+        thumbnail=thumbnail,
+    )
+    entry.full_clean()
+    entry.save()
+    if entry.is_room:
+        from rooms.models import Room
+
+        Room.objects.create(media=entry)
+    return entry
+
+
+@transaction.atomic
+def media_update(
+    *, actor: User, entry: MediaEntry, name: str, description: str, tags: str
+) -> MediaEntry:
+    """Change an entry's details (owner and co-editors)."""
+    entry.name = name.strip()
+    entry.description = description.strip()
+    entry.tags = tags_normalise(tags)
+    entry.full_clean()
+    entry.save(update_fields=["name", "description", "tags", "updated_at"])
+    return entry
+
+
+@transaction.atomic
+def media_status_set(*, actor: User, entry: MediaEntry, status: str) -> MediaEntry:
+    """Change an entry's publishing status (owner and co-publishers)."""
+    entry.status = status
+    entry.full_clean()
+    entry.save(update_fields=["status", "updated_at"])
+    return entry
+
+
+@transaction.atomic
+def media_delete(*, actor: User, entry: MediaEntry) -> None:
+    """Delete an entry with its permissions and its room (owner only)."""
+    entry.delete()
+
+
+def _principal_name(principal: User | Group) -> str:
+    return principal.name if isinstance(principal, Group) else str(principal)
+
+
+def _check_principal(entry: MediaEntry, principal: User | Group) -> None:
+    if isinstance(principal, Group):
+        return
+    if principal.pk == entry.owner_id:
+        raise ValidationError(
+            f"{principal} is the owner and already has full control.", code="owner"
+        )
+    if not principal.is_active:
+        raise ValidationError(
+            f"{principal} is inactive and cannot be given access.", code="inactive"
+        )
+
+
+@transaction.atomic
+def access_set(
+    *,
+    actor: User | None,
+    entry: MediaEntry,
+    principal: User | Group,
+    roles: Iterable[Role],
+) -> AccessChange | None:
+    """Make `roles` exactly what the user or group holds on the entry, and log the change.
+
+    Returns the audit record, or None when nothing changed.
+    """
+    roles = frozenset(roles)
+    if Role.OWNER in roles:
+        raise ValidationError("Ownership is not a permission that can be granted.", code="owner")
+    if roles & set(permissions.MODERATOR_ROLES) and not entry.is_room:
+        raise ValidationError("Only rooms have moderators.", code="not_room")
+    if roles:
+        _check_principal(entry, principal)
+    # Lock the entry so concurrent changes to its access queue up instead of interleaving.
+    MediaEntry.objects.select_for_update().filter(pk=entry.pk).exists()
+    before = permissions.principal_roles(entry, principal)
+    if before == roles:
+        return None
+    permissions.revoke(entry, principal, before - roles)
+    permissions.grant(entry, principal, roles - before)
+    is_group = isinstance(principal, Group)
+    return AccessChange.objects.create(
+        entry=entry,
+        actor=actor,
+        user=None if is_group else principal,
+        group=principal if is_group else None,
+        principal_name=_principal_name(principal),
+        before=[role.value for role in permissions.sorted_roles(before)],
+        after=[role.value for role in permissions.sorted_roles(roles)],
+    )
+
+
+@transaction.atomic
+def access_add(
+    *,
+    actor: User | None,
+    entry: MediaEntry,
+    principal: User | Group,
+    roles: Iterable[Role],
+) -> AccessChange | None:
+    """Add `roles` to what the user or group already holds; never removes any."""
+    roles = frozenset(roles)
+    if not roles:
+        raise ValidationError("Choose at least one permission.", code="no_roles")
+    _check_principal(entry, principal)
+    before = permissions.principal_roles(entry, principal)
+    return access_set(actor=actor, entry=entry, principal=principal, roles=before | roles)

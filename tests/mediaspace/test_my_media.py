@@ -1,0 +1,278 @@
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from mediaspace import services
+from mediaspace.models import MediaEntry
+from mediaspace.permissions import Role
+from mediaspace.selectors import PAGE_SIZE
+from tests.conftest import HTMX, client_for
+from tests.factories import GroupFactory, UserFactory
+
+URL = reverse("my_media")
+
+
+def names(response) -> list[str]:
+    found = re.findall(r'class="media-name" href="[^"]+">([^<]+)</a>', response.content.decode())
+    return [html.unescape(name) for name in found]
+
+
+def make_entries(owner, count: int, **fields) -> list[MediaEntry]:
+    return [
+        services.media_create(
+            owner=owner,
+            name=fields.get("name", f"Entry {n:03}"),
+            media_type=fields.get("media_type", MediaEntry.Type.VIDEO),
+        )
+        for n in range(count)
+    ]
+
+
+def test_it_sends_anonymous_visitors_to_sign_in(client, db):
+    response = client.get(URL)
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_it_refuses_post(as_olivia):
+    assert as_olivia.post(URL).status_code == 405
+
+
+def test_it_lists_owned_and_shared_entries_but_not_others(as_evan, lecture, room, oscar):
+    services.media_create(
+        owner=oscar,
+        name="Oscar's published talk",
+        media_type=MediaEntry.Type.VIDEO,
+        status=MediaEntry.Status.PUBLISHED,
+    )
+    services.media_create(owner=oscar, name="Oscar's secret", media_type=MediaEntry.Type.AUDIO)
+
+    response = as_evan.get(URL)
+
+    assert response.status_code == 200
+    assert sorted(names(response)) == sorted([lecture.name, room.name])
+
+
+def test_shared_rows_show_the_owner_and_my_role(as_piper, lecture):
+    html = as_piper.get(URL).content.decode()
+
+    assert "Shared by Olivia Owens" in html
+    assert ">Co-publisher<" in html
+
+
+def test_moderators_see_the_room_with_their_role(as_rita, room):
+    response = as_rita.get(URL)
+
+    assert names(response) == [room.name]
+    assert ">Room moderator<" in response.content.decode()
+
+
+def test_it_says_what_to_do_when_the_library_is_empty(as_oscar):
+    response = as_oscar.get(URL)
+
+    assert b"Your library is empty" in response.content
+
+
+def test_it_searches_name_description_and_tags(as_olivia, olivia):
+    services.media_create(owner=olivia, name="Mitosis", media_type="video", tags="cells")
+    services.media_create(
+        owner=olivia, name="Meiosis", media_type="video", description="Cell division, part 2"
+    )
+    services.media_create(owner=olivia, name="Campus tour", media_type="video")
+
+    assert sorted(names(as_olivia.get(URL, {"q": "cell"}))) == ["Meiosis", "Mitosis"]
+    assert names(as_olivia.get(URL, {"q": "mitosis"})) == ["Mitosis"]
+    assert names(as_olivia.get(URL, {"q": "campus tour"})) == ["Campus tour"]
+    response = as_olivia.get(URL, {"q": "nothing-like-this"})
+    assert b"Nothing matches" in response.content
+
+
+def test_it_filters_by_type_and_by_my_role(as_evan, evan, lecture, room):
+    own = services.media_create(owner=evan, name="Evan's podcast", media_type="audio")
+
+    assert names(as_evan.get(URL, {"type": "room"})) == [room.name]
+    assert names(as_evan.get(URL, {"type": "audio"})) == [own.name]
+    assert names(as_evan.get(URL, {"role": "owner"})) == [own.name]
+    assert sorted(names(as_evan.get(URL, {"role": "co-editor"}))) == sorted(
+        [lecture.name, room.name]
+    )
+    assert names(as_evan.get(URL, {"role": "co-viewer"})) == []
+
+
+def test_the_moderator_filter_finds_rooms_moderated(as_rita, rita, room):
+    services.media_create(owner=rita, name="Rita's video", media_type="video")
+
+    assert names(as_rita.get(URL, {"role": "moderator"})) == [room.name]
+
+
+def test_it_sorts_by_name(as_olivia, olivia):
+    for name in ["Banana", "apple", "Cherry"]:
+        services.media_create(owner=olivia, name=name, media_type="image")
+
+    assert names(as_olivia.get(URL, {"sort": "name"})) == ["Banana", "Cherry", "apple"]
+    assert names(as_olivia.get(URL, {"sort": "-name"})) == ["apple", "Cherry", "Banana"]
+
+
+def test_it_shows_newest_updates_first(as_olivia, olivia):
+    first, second = make_entries(olivia, 2)
+    services.media_update(actor=olivia, entry=first, name="Touched", description="", tags="")
+
+    assert names(as_olivia.get(URL)) == ["Touched", second.name]
+
+
+def test_it_ignores_malformed_filters(as_olivia, lecture):
+    response = as_olivia.get(URL, {"type": "bogus", "role": "king", "sort": "x", "page": "abc"})
+
+    assert response.status_code == 200
+    assert names(response) == [lecture.name]
+
+
+def test_it_loads_more_and_keeps_the_page_in_the_url(as_olivia, olivia):
+    make_entries(olivia, PAGE_SIZE * 2 + 3)
+
+    first = as_olivia.get(URL)
+    assert len(names(first)) == PAGE_SIZE
+    assert f"Showing {PAGE_SIZE} of {PAGE_SIZE * 2 + 3} entries" in first.content.decode()
+    assert 'href="/my-media/?page=2"' in first.content.decode()
+
+    more = as_olivia.get(URL, {"page": 2}, HTTP_HX_TARGET="media-table", **HTMX)
+    assert len(names(more)) == PAGE_SIZE
+    assert not set(names(more)) & set(names(first))
+    assert b"<html" not in more.content
+    assert b'hx-swap-oob="outerHTML:#load-more"' in more.content
+
+    reloaded = as_olivia.get(URL, {"page": 2})
+    assert len(names(reloaded)) == PAGE_SIZE * 2
+
+    last = as_olivia.get(URL, {"page": 3}, HTTP_HX_TARGET="media-table", **HTMX)
+    assert len(names(last)) == 3
+    assert b"Load more" not in last.content
+
+
+def test_the_htmx_filter_request_renders_only_the_list(as_olivia, lecture):
+    response = as_olivia.get(URL, {"q": "cell"}, HTTP_HX_TARGET="media-list", **HTMX)
+
+    html = response.content.decode()
+    assert "<html" not in html
+    assert html.strip().startswith('<div id="media-list">')
+    assert names(response) == [lecture.name]
+    assert response["Vary"].count("HX-Request") == 1
+
+
+def test_the_menu_offers_owner_everything(as_olivia, lecture):
+    html = as_olivia.get(URL).content.decode()
+
+    assert reverse("media_edit", args=[lecture.pk]) in html
+    assert reverse("media_status", args=[lecture.pk]) in html
+    assert reverse("media_delete", args=[lecture.pk]) in html
+
+
+def test_the_menu_offers_a_co_publisher_status_but_no_edit_or_delete(as_piper, lecture):
+    html = as_piper.get(URL).content.decode()
+
+    assert reverse("media_status", args=[lecture.pk]) in html
+    assert reverse("media_edit", args=[lecture.pk]) not in html
+    assert reverse("media_delete", args=[lecture.pk]) not in html
+
+
+def test_the_menu_offers_a_co_editor_edit_but_no_status_or_delete(as_evan, lecture):
+    html = as_evan.get(URL).content.decode()
+
+    assert reverse("media_edit", args=[lecture.pk]) in html
+    assert reverse("media_status", args=[lecture.pk]) not in html
+    assert reverse("media_delete", args=[lecture.pk]) not in html
+
+
+def test_the_menu_offers_a_co_viewer_only_view(as_victor, lecture):
+    html = as_victor.get(URL).content.decode()
+
+    assert lecture.get_absolute_url() in html
+    for name in ("media_edit", "media_status", "media_delete"):
+        assert reverse(name, args=[lecture.pk]) not in html
+
+
+def test_a_room_moderator_gets_no_edit_in_the_menu(as_rita, room):
+    html = as_rita.get(URL).content.decode()
+
+    assert reverse("media_edit", args=[room.pk]) not in html
+
+
+def test_a_group_grant_reaches_current_and_later_members(olivia, lecture):
+    group = GroupFactory(name="Teaching Assistants")
+    current, later = UserFactory(username="tara"), UserFactory(username="tom")
+    group.user_set.add(current)
+    services.access_set(actor=olivia, entry=lecture, principal=group, roles=[Role.CO_VIEWER])
+
+    group.user_set.add(later)
+
+    for member in (current, later):
+        response = client_for(member).get(URL)
+        assert names(response) == [lecture.name]
+        assert ">Co-viewer<" in response.content.decode()
+
+
+def test_leaving_the_group_removes_what_came_through_it(olivia, lecture):
+    group = GroupFactory(name="Teaching Assistants")
+    member = UserFactory(username="tara")
+    group.user_set.add(member)
+    services.access_set(actor=olivia, entry=lecture, principal=group, roles=[Role.CO_EDITOR])
+    client = client_for(member)
+    assert names(client.get(URL)) == [lecture.name]
+
+    group.user_set.remove(member)
+
+    assert names(client.get(URL)) == []
+    assert client.get(reverse("media_edit", args=[lecture.pk])).status_code == 404
+
+
+@pytest.mark.parametrize("rows", [1, 50])
+def test_the_query_count_does_not_grow_with_rows(rows, olivia, evan, django_assert_max_num_queries):
+    group = GroupFactory()
+    group.user_set.add(evan)
+    for index, entry in enumerate(make_entries(olivia, rows)):
+        principal = group if index % 2 else evan
+        services.access_set(
+            actor=olivia, entry=entry, principal=principal, roles=[Role.CO_PUBLISHER]
+        )
+    client = client_for(evan)
+
+    with django_assert_max_num_queries(7):
+        response = client.get(URL, {"page": 3})
+
+    assert len(names(response)) == rows
+
+
+def test_the_query_count_is_the_same_for_1_and_50_rows(olivia, evan):
+    def count_queries(rows: int) -> int:
+        MediaEntry.objects.all().delete()
+        for entry in make_entries(olivia, rows):
+            services.access_set(actor=olivia, entry=entry, principal=evan, roles=[Role.CO_EDITOR])
+        client = client_for(evan)
+        with CaptureQueriesContext(connection) as queries:
+            assert len(names(client.get(URL, {"page": 3}))) == rows
+        return len(queries)
+
+    assert count_queries(1) == count_queries(50)
+
+
+def test_menu_permissions_come_from_one_query(olivia, evan):
+    group = GroupFactory()
+    group.user_set.add(evan)
+    for index, entry in enumerate(make_entries(olivia, 30)):
+        principal = group if index % 2 else evan
+        services.access_set(actor=olivia, entry=entry, principal=principal, roles=[Role.CO_EDITOR])
+    client = client_for(evan)
+
+    with CaptureQueriesContext(connection) as queries:
+        client.get(URL)
+
+    permission_queries = [q["sql"] for q in queries if "objectpermission" in q["sql"].lower()]
+    # One to find what is shared with the user, one for the roles on the rows shown.
+    assert len(permission_queries) == 2
