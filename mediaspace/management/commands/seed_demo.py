@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import user_ensure
@@ -303,7 +306,9 @@ class Command(BaseCommand):
 
     def seed_catalogue(self, users: dict[str, User]) -> None:
         entries = {}
-        for owner, name, kind, status, minutes, thumbnail, tags, description in CATALOGUE:
+        now = timezone.now()
+        for age, row in enumerate(reversed(CATALOGUE)):
+            owner, name, kind, status, minutes, thumbnail, tags, description = row
             entry = MediaEntry.objects.filter(owner=users[owner], name=name).first()
             if entry is None:
                 entry = services.media_create(
@@ -316,6 +321,9 @@ class Command(BaseCommand):
                     tags=tags,
                     description=description,
                 )
+                # Spread the library over the past weeks so sorting shows something.
+                when = now - timedelta(days=age * 2, hours=age * 5 % 11)
+                MediaEntry.objects.filter(pk=entry.pk).update(created_at=when, updated_at=when)
             entries[name] = entry
         for entry_name, holder, roles in GRANTS:
             principal = users.get(holder) or Group.objects.get(name=holder)
