@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 from django import forms
+from django.contrib.auth.models import Group
 
+from accounts.models import User
 from mediaspace.models import MediaEntry
+from mediaspace.permissions import Role
 from mediaspace.selectors import ROLE_FILTERS, SORTS
 
 
@@ -75,3 +78,152 @@ class MediaDetailsForm(forms.ModelForm):
 
 class MediaStatusForm(forms.Form):
     status = forms.ChoiceField(choices=MediaEntry.Status.choices)
+
+
+class PrincipalsField(forms.Field):
+    """Users and groups picked in the Select users combobox, as "user:12" and "group:3".
+
+    Every value is checked on the server: it must name an existing, active user or an
+    existing group, and not the entry's owner.
+    """
+
+    default_error_messages = {
+        "required": "Choose at least one user or group.",
+        "invalid": "One of the chosen users or groups is not valid. Remove it and try again.",
+        "missing": "{name} no longer exists. Remove it and try again.",
+        "inactive": "{name} is inactive and cannot be given access.",
+        "owner": "{name} is the owner and already has full control.",
+        "too_many": "Choose at most 50 users and groups at a time.",
+    }
+    widget = forms.MultipleHiddenInput
+
+    def __init__(self, *, entry: MediaEntry | None = None, **kwargs) -> None:
+        self.entry = entry
+        super().__init__(**kwargs)
+
+    def to_python(self, value) -> list[tuple[str, int]]:
+        if not value:
+            return []
+        if isinstance(value, str):
+            value = [value]
+        keys: list[tuple[str, int]] = []
+        for item in value:
+            kind, _, pk = str(item).partition(":")
+            if kind not in ("user", "group") or not pk.isdigit():
+                raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+            if (kind, int(pk)) not in keys:
+                keys.append((kind, int(pk)))
+        if len(keys) > 50:
+            raise forms.ValidationError(self.error_messages["too_many"], code="too_many")
+        return keys
+
+    def to_python_safe(self, value) -> list[tuple[str, int]]:
+        """Return the well-formed keys among the values, ignoring the rest."""
+        keys = []
+        for item in value or []:
+            kind, _, pk = str(item).partition(":")
+            if kind in ("user", "group") and pk.isdigit() and (kind, int(pk)) not in keys:
+                keys.append((kind, int(pk)))
+        return keys[:50]
+
+    def clean(self, value) -> list[User | Group]:
+        keys = self.to_python(value)
+        if not keys:
+            if self.required:
+                raise forms.ValidationError(self.error_messages["required"], code="required")
+            return []
+        users = User.objects.in_bulk([pk for kind, pk in keys if kind == "user"])
+        groups = Group.objects.in_bulk([pk for kind, pk in keys if kind == "group"])
+        principals: list[User | Group] = []
+        errors = []
+        for kind, pk in keys:
+            principal = (users if kind == "user" else groups).get(pk)
+            if principal is None:
+                name = "That user" if kind == "user" else "That group"
+                errors.append(self._error("missing", name))
+                continue
+            if kind == "user" and not principal.is_active:
+                errors.append(self._error("inactive", principal.name))
+            elif kind == "user" and self.entry is not None and pk == self.entry.owner_id:
+                errors.append(self._error("owner", principal.name))
+            principals.append(principal)
+        if errors:
+            raise forms.ValidationError(errors)
+        return principals
+
+    def _error(self, code: str, name: str) -> forms.ValidationError:
+        return forms.ValidationError(
+            self.error_messages[code].format(name=name), code=code, params={"name": name}
+        )
+
+
+class RolesField(forms.TypedMultipleChoiceField):
+    """The permission checkboxes of the access dialogs."""
+
+    widget = forms.CheckboxSelectMultiple
+
+    def __init__(self, *, roles: tuple[Role, ...], required: bool = True, **kwargs) -> None:
+        super().__init__(
+            choices=[(role.value, role.label) for role in roles],
+            coerce=Role,
+            required=required,
+            error_messages={"required": "Choose at least one permission."},
+            **kwargs,
+        )
+
+
+ROLE_HELP = {
+    Role.CO_EDITOR: "Edit details and manage moderators; a host in the room",
+    Role.CO_PUBLISHER: "Change the publishing status",
+    Role.CO_VIEWER: "See the media even when it is private",
+    Role.ROOM_MODERATOR: "Full room moderation permissions",
+    Role.CHAT_MODERATOR: "Manage chat during sessions",
+}
+
+
+class AccessAddForm(forms.Form):
+    """Add users or groups with some permissions: the Add moderators/collaborators dialogs."""
+
+    principals = PrincipalsField(label="Select users")
+    roles = RolesField(roles=(), label="Select permissions")
+
+    def __init__(self, *args, entry: MediaEntry, roles: tuple[Role, ...], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["principals"].entry = entry
+        self.fields["roles"] = RolesField(roles=roles, label="Select permissions")
+
+    def selected(self) -> list[dict[str, str]]:
+        """Return the chips chosen so far (key and name), even when the form has errors."""
+        keys = self.fields["principals"].to_python_safe(self.data.getlist("principals"))
+        users = User.objects.in_bulk([pk for kind, pk in keys if kind == "user"])
+        groups = Group.objects.in_bulk([pk for kind, pk in keys if kind == "group"])
+        chips = []
+        for kind, pk in keys:
+            principal = (users if kind == "user" else groups).get(pk)
+            if principal is not None:
+                chips.append({"key": f"{kind}:{pk}", "name": str(principal)})
+        return chips
+
+
+class AccessEditForm(forms.Form):
+    """Change which permissions one user or group holds: the Edit permissions dialog."""
+
+    roles = RolesField(roles=(), label="Permissions", required=False)
+
+    def __init__(self, *args, roles: tuple[Role, ...], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["roles"] = RolesField(roles=roles, label="Permissions", required=False)
+
+
+class RoomCreateForm(forms.ModelForm):
+    class Meta:
+        model = MediaEntry
+        fields = ["name", "description", "tags"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 4}), "tags": forms.TextInput()}
+        error_messages = {"name": {"required": "Give the room a name."}}
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise forms.ValidationError("Give the room a name.", code="required")
+        return name

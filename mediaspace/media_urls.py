@@ -11,4 +11,24 @@ urlpatterns = [
     path("media/<int:entry_id>/edit/roles/", views.media_roles, name="media_roles"),
     path("media/<int:entry_id>/status/", views.media_status, name="media_status"),
     path("media/<int:entry_id>/delete/", views.media_delete, name="media_delete"),
+    path(
+        "media/<int:entry_id>/roles/suggest/",
+        views.principals_suggest,
+        name="principals_suggest",
+    ),
+    path(
+        "media/<int:entry_id>/roles/collaborators/add/",
+        views.collaborators_add,
+        name="collaborators_add",
+    ),
+    path(
+        "media/<int:entry_id>/roles/<str:kind>/<int:principal_id>/edit/",
+        views.access_edit,
+        name="access_edit",
+    ),
+    path(
+        "media/<int:entry_id>/roles/<str:kind>/<int:principal_id>/remove/",
+        views.access_remove,
+        name="access_remove",
+    ),
 ]

@@ -8,6 +8,21 @@ from django.urls import reverse
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 
+class Role(models.TextChoices):
+    """What a person or group may do with an entry; see mediaspace.permissions."""
+
+    OWNER = "owner", "Owner"
+    CO_EDITOR = "co-editor", "Co-editor"
+    CO_PUBLISHER = "co-publisher", "Co-publisher"
+    CO_VIEWER = "co-viewer", "Co-viewer"
+    ROOM_MODERATOR = "room-moderator", "Room moderator"
+    CHAT_MODERATOR = "chat-moderator", "Chat moderator"
+
+    @property
+    def is_moderator(self) -> bool:
+        return self in (Role.ROOM_MODERATOR, Role.CHAT_MODERATOR)
+
+
 class MediaEntry(models.Model):
     """A video, audio track, image or live room in the catalogue."""
 
@@ -133,3 +148,11 @@ class AccessChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.principal_name} on {self.entry_id}: {self.before} → {self.after}"
+
+    @property
+    def before_labels(self) -> list[str]:
+        return [Role(value).label for value in self.before]
+
+    @property
+    def after_labels(self) -> list[str]:
+        return [Role(value).label for value in self.after]

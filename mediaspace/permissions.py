@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
-from django.db import models
 from django.http import Http404
 from guardian.shortcuts import assign_perm, remove_perm
 
@@ -23,22 +22,13 @@ from mediaspace.models import (
     MediaEntry,
     MediaEntryGroupObjectPermission,
     MediaEntryUserObjectPermission,
+    Role,
 )
-from rooms.models import Room, RoomGroupObjectPermission, RoomUserObjectPermission
+from rooms import permissions as room_permissions
+from rooms.models import RoomGroupObjectPermission, RoomUserObjectPermission
 
 if TYPE_CHECKING:
     from accounts.models import User
-
-Principal = "User | Group"
-
-
-class Role(models.TextChoices):
-    OWNER = "owner", "Owner"
-    CO_EDITOR = "co-editor", "Co-editor"
-    CO_PUBLISHER = "co-publisher", "Co-publisher"
-    CO_VIEWER = "co-viewer", "Co-viewer"
-    ROOM_MODERATOR = "room-moderator", "Room moderator"
-    CHAT_MODERATOR = "chat-moderator", "Chat moderator"
 
 
 # Collaborator roles are permissions on the media entry; moderator roles are
@@ -49,8 +39,8 @@ ROLE_CODENAMES: dict[Role, str] = {
     Role.CO_EDITOR: "coedit_mediaentry",
     Role.CO_PUBLISHER: "copublish_mediaentry",
     Role.CO_VIEWER: "coview_mediaentry",
-    Role.ROOM_MODERATOR: "moderate_room",
-    Role.CHAT_MODERATOR: "moderate_chat",
+    Role.ROOM_MODERATOR: room_permissions.ROOM_MODERATOR,
+    Role.CHAT_MODERATOR: room_permissions.CHAT_MODERATOR,
 }
 CODENAME_ROLES: dict[str, Role] = {codename: role for role, codename in ROLE_CODENAMES.items()}
 ROLE_ORDER = {role: index for index, role in enumerate(Role)}
@@ -67,6 +57,8 @@ class Access:
 
     entry: MediaEntry
     roles: frozenset[Role]
+    # Whether the ChatandCollaboration module is on; while off, moderators hold nothing.
+    moderation_on: bool = True
 
     @property
     def is_owner(self) -> bool:
@@ -95,7 +87,22 @@ class Access:
 
     @property
     def can_manage_moderators(self) -> bool:
-        return self.is_host and self.entry.is_room
+        return self.is_host and self.entry.is_room and self.moderation_on
+
+    @property
+    def can_manage_roles(self) -> bool:
+        """Whether the user may open the Roles & permissions tab (owner and co-editors)."""
+        return self.is_host
+
+    @property
+    def manageable_roles(self) -> tuple[Role, ...]:
+        """Return the roles this user may grant, change and remove on the entry."""
+        roles: tuple[Role, ...] = ()
+        if self.can_manage_collaborators:
+            roles += COLLABORATOR_ROLES
+        if self.can_manage_moderators:
+            roles += MODERATOR_ROLES
+        return roles
 
     @property
     def can_see(self) -> bool:
@@ -108,15 +115,21 @@ class Access:
         return ordered[0] if ordered else None
 
 
-def _permission_rows(user: User, entry_ids: Iterable[int] | None = None):
+def _permission_rows(
+    user: User, entry_ids: Iterable[int] | None = None, *, moderation_on: bool = True
+):
     """Return one query of (entry id, codename) for the user's direct and group grants."""
-    querysets = []
-    for model, holder in (
+    models_and_holders = [
         (MediaEntryUserObjectPermission, "user"),
         (MediaEntryGroupObjectPermission, "group__user"),
-        (RoomUserObjectPermission, "user"),
-        (RoomGroupObjectPermission, "group__user"),
-    ):
+    ]
+    if moderation_on:
+        models_and_holders += [
+            (RoomUserObjectPermission, "user"),
+            (RoomGroupObjectPermission, "group__user"),
+        ]
+    querysets = []
+    for model, holder in models_and_holders:
         queryset = model.objects.filter(**{holder: user})
         if entry_ids is not None:
             queryset = queryset.filter(content_object_id__in=entry_ids)
@@ -125,7 +138,9 @@ def _permission_rows(user: User, entry_ids: Iterable[int] | None = None):
     return first.union(*rest, all=True)
 
 
-def roles_for_entries(user: User, entries: Iterable[MediaEntry]) -> dict[int, frozenset[Role]]:
+def roles_for_entries(
+    user: User, entries: Iterable[MediaEntry], *, moderation_on: bool = True
+) -> dict[int, frozenset[Role]]:
     """Return the user's roles on each entry, with one query for all of them."""
     entries = list(entries)
     roles: dict[int, set[Role]] = defaultdict(set)
@@ -133,22 +148,32 @@ def roles_for_entries(user: User, entries: Iterable[MediaEntry]) -> dict[int, fr
         if entry.owner_id == user.pk:
             roles[entry.pk].add(Role.OWNER)
     if entries:
-        for entry_id, codename in _permission_rows(user, [entry.pk for entry in entries]):
+        entry_ids = [entry.pk for entry in entries]
+        for entry_id, codename in _permission_rows(user, entry_ids, moderation_on=moderation_on):
             if codename in CODENAME_ROLES:
                 roles[entry_id].add(CODENAME_ROLES[codename])
     return {entry.pk: frozenset(roles[entry.pk]) for entry in entries}
 
 
-def access_for_entries(user: User, entries: Iterable[MediaEntry]) -> dict[int, Access]:
+def access_for_entries(
+    user: User, entries: Iterable[MediaEntry], *, moderation_on: bool | None = None
+) -> dict[int, Access]:
     """Return what the user may do with each entry: one permission query for the whole list."""
     entries = list(entries)
-    roles = roles_for_entries(user, entries)
-    return {entry.pk: Access(entry=entry, roles=roles[entry.pk]) for entry in entries}
+    if moderation_on is None:
+        moderation_on = room_permissions.moderation_enabled()
+    roles = roles_for_entries(user, entries, moderation_on=moderation_on)
+    return {
+        entry.pk: Access(entry=entry, roles=roles[entry.pk], moderation_on=moderation_on)
+        for entry in entries
+    }
 
 
-def shared_entry_ids(user: User, roles: Iterable[Role] | None = None) -> list[int]:
+def shared_entry_ids(
+    user: User, roles: Iterable[Role] | None = None, *, moderation_on: bool = True
+) -> list[int]:
     """Return the ids of entries shared with the user, directly or through a group."""
-    rows = _permission_rows(user)
+    rows = _permission_rows(user, moderation_on=moderation_on)
     codenames = {ROLE_CODENAMES[role] for role in roles} if roles is not None else None
     return sorted(
         {entry_id for entry_id, codename in rows if codenames is None or codename in codenames}
@@ -170,7 +195,7 @@ def get_entry_for_user(
         entry = queryset.get(pk=entry_id)
     except MediaEntry.DoesNotExist:
         raise Http404("No such media entry.") from None
-    access = Access(entry=entry, roles=roles_for_entries(user, [entry])[entry.pk])
+    access = access_for_entries(user, [entry])[entry.pk]
     if not access.can_see:
         raise Http404("No such media entry.")
     if need is not None and not getattr(access, need):
@@ -199,19 +224,21 @@ def principal_roles(entry: MediaEntry, principal: User | Group) -> frozenset[Rol
     return frozenset(CODENAME_ROLES[codename] for codename in codenames)
 
 
-def _target(entry: MediaEntry, role: Role) -> MediaEntry | Room:
-    if role in MODERATOR_ROLES:
-        return Room.objects.get_or_create(media=entry)[0]
-    return entry
-
-
 def grant(entry: MediaEntry, principal: User | Group, roles: Iterable[Role]) -> None:
-    """Give the user or group these roles on the entry (guardian)."""
-    for role in roles:
-        assign_perm(ROLE_CODENAMES[role], principal, _target(entry, role))
+    """Give the user or group these roles on the entry (guardian; moderators via rooms)."""
+    roles = set(roles)
+    for role in roles & set(COLLABORATOR_ROLES):
+        assign_perm(ROLE_CODENAMES[role], principal, entry)
+    moderator_codenames = [ROLE_CODENAMES[role] for role in roles & set(MODERATOR_ROLES)]
+    if moderator_codenames:
+        room_permissions.moderator_grant(entry.pk, principal, moderator_codenames)
 
 
 def revoke(entry: MediaEntry, principal: User | Group, roles: Iterable[Role]) -> None:
-    """Take these roles on the entry away from the user or group (guardian)."""
-    for role in roles:
-        remove_perm(ROLE_CODENAMES[role], principal, _target(entry, role))
+    """Take these roles on the entry away from the user or group."""
+    roles = set(roles)
+    for role in roles & set(COLLABORATOR_ROLES):
+        remove_perm(ROLE_CODENAMES[role], principal, entry)
+    moderator_codenames = [ROLE_CODENAMES[role] for role in roles & set(MODERATOR_ROLES)]
+    if moderator_codenames:
+        room_permissions.moderator_revoke(entry.pk, principal, moderator_codenames)

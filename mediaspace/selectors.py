@@ -1,18 +1,26 @@
-"""Reads that span relations: the My Media list."""
+"""Reads that span relations: My Media, the Roles & permissions tab, suggestions."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from django.db.models import Q, QuerySet
+from django.contrib.auth.models import Group
+from django.db.models import CharField, Count, Q, QuerySet, Value
+from django.db.models.functions import Lower
+from django.template.defaultfilters import pluralize
 
+from accounts.models import NameKey, User, search_words
 from mediaspace import permissions
-from mediaspace.models import MediaEntry
+from mediaspace.models import (
+    AccessChange,
+    MediaEntry,
+    MediaEntryGroupObjectPermission,
+    MediaEntryUserObjectPermission,
+)
 from mediaspace.permissions import Access, Role
-
-if TYPE_CHECKING:
-    from accounts.models import User
+from rooms import permissions as room_permissions
+from rooms.models import RoomGroupObjectPermission, RoomUserObjectPermission
 
 PAGE_SIZE = 24
 
@@ -59,15 +67,17 @@ def my_media_queryset(
     media_type: str = "",
     role: str = "",
     sort: str = "-updated",
+    moderation_on: bool = True,
 ) -> QuerySet[MediaEntry]:
     """Return the entries the user owns or that are shared with them, filtered and sorted."""
     wanted = ROLE_FILTERS.get(role)
     if wanted == (Role.OWNER,):
         visible = Q(owner=user)
     elif wanted:
-        visible = Q(pk__in=permissions.shared_entry_ids(user, wanted)) & ~Q(owner=user)
+        shared = permissions.shared_entry_ids(user, wanted, moderation_on=moderation_on)
+        visible = Q(pk__in=shared) & ~Q(owner=user)
     else:
-        shared = permissions.shared_entry_ids(user)
+        shared = permissions.shared_entry_ids(user, moderation_on=moderation_on)
         visible = Q(owner=user) | Q(pk__in=shared) if shared else Q(owner=user)
     queryset = MediaEntry.objects.filter(visible)
     if media_type:
@@ -90,11 +100,19 @@ def my_media_page(
     stop: int = PAGE_SIZE,
 ) -> MediaPage:
     """Return rows start..stop of My Media with each row's access, in constant queries."""
-    queryset = my_media_queryset(user, search=search, media_type=media_type, role=role, sort=sort)
+    moderation_on = room_permissions.moderation_enabled()
+    queryset = my_media_queryset(
+        user,
+        search=search,
+        media_type=media_type,
+        role=role,
+        sort=sort,
+        moderation_on=moderation_on,
+    )
     entries = list(queryset.select_related("owner")[start : stop + 1])
     has_more = len(entries) > stop - start
     entries = entries[: stop - start]
-    access = permissions.access_for_entries(user, entries)
+    access = permissions.access_for_entries(user, entries, moderation_on=moderation_on)
     total = queryset.count() if (has_more or start) else start + len(entries)
     return MediaPage(
         rows=[MediaRow(entry=entry, access=access[entry.pk]) for entry in entries],
@@ -102,3 +120,228 @@ def my_media_page(
         start=start,
         has_more=has_more,
     )
+
+
+# The Roles & permissions tab -------------------------------------------------------
+
+ACCESS_PAGE_SIZE = 50
+ACTIVITY_SIZE = 20
+SUGGESTION_LIMIT = 8
+
+
+@dataclass(frozen=True)
+class AccessRow:
+    """A user or group with the roles granted to it on one entry."""
+
+    kind: str  # "user" or "group"
+    principal: User | Group
+    roles: tuple[Role, ...]
+    member_count: int | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{self.principal.pk}"
+
+    @property
+    def is_group(self) -> bool:
+        return self.kind == "group"
+
+
+@dataclass(frozen=True)
+class AccessPage:
+    rows: list[AccessRow]
+    total: int
+    users: int
+    groups: int
+    start: int
+    has_more: bool
+
+    @property
+    def shown(self) -> int:
+        return self.start + len(self.rows)
+
+
+def entry_grants(entry: MediaEntry) -> dict[tuple[str, int], frozenset[Role]]:
+    """Return every user's and group's own roles on the entry, in one query."""
+    querysets = [
+        model.objects.filter(content_object_id=entry.pk).values_list(
+            Value(kind, output_field=CharField()), holder, "permission__codename"
+        )
+        for model, kind, holder in (
+            (MediaEntryUserObjectPermission, "user", "user_id"),
+            (MediaEntryGroupObjectPermission, "group", "group_id"),
+            (RoomUserObjectPermission, "user", "user_id"),
+            (RoomGroupObjectPermission, "group", "group_id"),
+        )
+    ]
+    first, *rest = querysets
+    grants: dict[tuple[str, int], set[Role]] = defaultdict(set)
+    for kind, principal_id, codename in first.union(*rest, all=True):
+        grants[(kind, principal_id)].add(permissions.CODENAME_ROLES[codename])
+    return {key: frozenset(roles) for key, roles in grants.items()}
+
+
+def access_page(
+    entry: MediaEntry,
+    *,
+    search: str = "",
+    role: str = "",
+    start: int = 0,
+    stop: int = ACCESS_PAGE_SIZE,
+) -> AccessPage:
+    """Return the users and groups with access to the entry: groups first, then people.
+
+    Constant queries however many rows: the grants, the users and the groups.
+    """
+    grants = entry_grants(entry)
+    wanted = set(ROLE_FILTERS.get(role, ())) - {Role.OWNER}
+    if wanted:
+        grants = {key: roles for key, roles in grants.items() if roles & wanted}
+    user_ids = [pk for kind, pk in grants if kind == "user"]
+    group_ids = [pk for kind, pk in grants if kind == "group"]
+    users = User.objects.filter(pk__in=user_ids)
+    groups = Group.objects.filter(pk__in=group_ids)
+    for word in search.split():
+        users = users.filter(
+            Q(display_name__icontains=word)
+            | Q(first_name__icontains=word)
+            | Q(last_name__icontains=word)
+            | Q(username__icontains=word)
+            | Q(email__icontains=word)
+        )
+        groups = groups.filter(name__icontains=word)
+    group_rows = [
+        AccessRow(
+            kind="group",
+            principal=group,
+            roles=tuple(permissions.sorted_roles(grants[("group", group.pk)])),
+            member_count=group.member_count,
+        )
+        for group in groups.annotate(member_count=Count("user")).order_by(Lower("name"))
+    ]
+    user_rows = sorted(
+        (
+            AccessRow(
+                kind="user",
+                principal=user,
+                roles=tuple(permissions.sorted_roles(grants[("user", user.pk)])),
+            )
+            for user in users
+        ),
+        key=lambda row: (row.principal.name.casefold(), row.principal.pk),
+    )
+    rows = group_rows + user_rows
+    return AccessPage(
+        rows=rows[start:stop],
+        total=len(rows),
+        users=len(user_rows),
+        groups=len(group_rows),
+        start=start,
+        has_more=len(rows) > stop,
+    )
+
+
+def access_activity(entry: MediaEntry, limit: int = ACTIVITY_SIZE) -> list[AccessChange]:
+    """Return the latest grants, changes and removals on the entry, newest first."""
+    return list(
+        AccessChange.objects.filter(entry=entry)
+        .select_related("actor")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    kind: str
+    pk: int
+    label: str
+    detail: str
+    holds: tuple[Role, ...]
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{self.pk}"
+
+
+def _prefix_range(word: str) -> tuple[str, str]:
+    return word, word[:-1] + chr(ord(word[-1]) + 1)
+
+
+def principals_suggest(
+    entry: MediaEntry, query: str, *, limit: int = SUGGESTION_LIMIT
+) -> list[Suggestion]:
+    """Return users (by the start of any of their names) and groups matching the query.
+
+    Inactive users and the owner are left out; each suggestion says what it holds already.
+    """
+    words = search_words(query)
+    if not words or len("".join(words)) < 2:
+        return []
+    longest = max(words, key=len)
+    low, high = _prefix_range(longest)
+    candidate_ids = (
+        NameKey.objects.filter(key__gte=low, key__lt=high, key__startswith=longest)
+        .values("user_id")
+        .distinct()
+    )
+    users = User.objects.filter(pk__in=candidate_ids, is_active=True).exclude(pk=entry.owner_id)
+    for word in words:
+        if word != longest:
+            low, high = _prefix_range(word)
+            users = users.filter(name_keys__key__gte=low, name_keys__key__lt=high)
+    users = list(
+        users.distinct()
+        .order_by(Lower("display_name"), "username")
+        .only("id", "username", "display_name", "first_name", "last_name", "email")[:limit]
+    )
+    groups = Group.objects.all()
+    for word in query.split():
+        groups = groups.filter(name__icontains=word)
+    groups = list(
+        groups.annotate(member_count=Count("user")).order_by(Lower("name"))[: max(3, limit // 2)]
+    )
+    held = _held_roles(entry, [user.pk for user in users], [group.pk for group in groups])
+    suggestions = [
+        Suggestion(
+            kind="group",
+            pk=group.pk,
+            label=group.name,
+            detail=f"Group · {group.member_count} member{pluralize(group.member_count)}",
+            holds=tuple(permissions.sorted_roles(held.get(("group", group.pk), ()))),
+        )
+        for group in groups
+    ] + [
+        Suggestion(
+            kind="user",
+            pk=user.pk,
+            label=user.name,
+            detail=user.email or user.username,
+            holds=tuple(permissions.sorted_roles(held.get(("user", user.pk), ()))),
+        )
+        for user in users
+    ]
+    return suggestions[:limit]
+
+
+def _held_roles(
+    entry: MediaEntry, user_ids: list[int], group_ids: list[int]
+) -> dict[tuple[str, int], set[Role]]:
+    """Return what these users and groups hold on the entry already, in one query."""
+    if not user_ids and not group_ids:
+        return {}
+    querysets = [
+        model.objects.filter(content_object_id=entry.pk, **{f"{holder}__in": ids}).values_list(
+            Value(kind, output_field=CharField()), holder, "permission__codename"
+        )
+        for model, kind, holder, ids in (
+            (MediaEntryUserObjectPermission, "user", "user_id", user_ids),
+            (MediaEntryGroupObjectPermission, "group", "group_id", group_ids),
+            (RoomUserObjectPermission, "user", "user_id", user_ids),
+            (RoomGroupObjectPermission, "group", "group_id", group_ids),
+        )
+    ]
+    first, *rest = querysets
+    held: dict[tuple[str, int], set[Role]] = defaultdict(set)
+    for kind, principal_id, codename in first.union(*rest, all=True):
+        held[(kind, principal_id)].add(permissions.CODENAME_ROLES[codename])
+    return held

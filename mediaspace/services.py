@@ -157,3 +157,64 @@ def access_add(
     _check_principal(entry, principal)
     before = permissions.principal_roles(entry, principal)
     return access_set(actor=actor, entry=entry, principal=principal, roles=before | roles)
+
+
+@transaction.atomic
+def access_add_many(
+    *,
+    actor: User | None,
+    entry: MediaEntry,
+    principals: Iterable[User | Group],
+    roles: Iterable[Role],
+) -> list[AccessChange]:
+    """Add `roles` to each user and group; all or nothing. Return the audit records."""
+    roles = frozenset(roles)
+    changes = []
+    for principal in principals:
+        change = access_add(actor=actor, entry=entry, principal=principal, roles=roles)
+        if change is not None:
+            changes.append(change)
+    return changes
+
+
+def collaborators_add(
+    *,
+    actor: User,
+    entry: MediaEntry,
+    principals: Iterable[User | Group],
+    roles: Iterable[Role],
+) -> list[AccessChange]:
+    """Make users and groups co-editors, co-publishers or co-viewers (owner only)."""
+    roles = frozenset(roles)
+    if not roles <= set(permissions.COLLABORATOR_ROLES):
+        raise ValidationError("Collaborators are co-editors, co-publishers or co-viewers.")
+    return access_add_many(actor=actor, entry=entry, principals=principals, roles=roles)
+
+
+@transaction.atomic
+def access_edit(
+    *,
+    actor: User,
+    entry: MediaEntry,
+    principal: User | Group,
+    roles: Iterable[Role],
+    scope: Iterable[Role],
+) -> AccessChange | None:
+    """Set the roles within `scope` (what the actor may manage); leave the others alone."""
+    scope = frozenset(scope)
+    before = permissions.principal_roles(entry, principal)
+    after = (before - scope) | (frozenset(roles) & scope)
+    return access_set(actor=actor, entry=entry, principal=principal, roles=after)
+
+
+@transaction.atomic
+def access_remove(
+    *,
+    actor: User,
+    entry: MediaEntry,
+    principal: User | Group,
+    scope: Iterable[Role],
+) -> AccessChange | None:
+    """Take away every role within `scope` from the user or group."""
+    before = permissions.principal_roles(entry, principal)
+    return access_set(actor=actor, entry=entry, principal=principal, roles=before - set(scope))

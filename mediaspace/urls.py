@@ -9,4 +9,5 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),
     path("", include("mediaspace.media_urls")),
+    path("", include("rooms.urls")),
 ]

@@ -1,17 +1,30 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
-from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
+from django_htmx.http import HttpResponseClientRedirect, reswap, trigger_client_event
 
+from accounts.models import User
 from mediaspace import permissions, selectors, services
-from mediaspace.forms import MediaDetailsForm, MediaStatusForm, MyMediaFilterForm
+from mediaspace.forms import (
+    ROLE_HELP,
+    AccessAddForm,
+    AccessEditForm,
+    MediaDetailsForm,
+    MediaStatusForm,
+    MyMediaFilterForm,
+)
 from mediaspace.models import MediaEntry
+from mediaspace.permissions import Role
 from mediaspace.types import AuthenticatedHttpRequest
 
 
@@ -96,18 +109,6 @@ def media_edit(request: AuthenticatedHttpRequest, entry_id: int) -> HttpResponse
     return render(request, template, context)
 
 
-@require_GET
-@vary_on_headers("HX-Request")
-def media_roles(request: AuthenticatedHttpRequest, entry_id: int) -> HttpResponse:
-    """Show who has access to the entry: the Roles & permissions tab."""
-    access = permissions.get_entry_for_user(request.user, entry_id, need="can_edit")
-    context = {"access": access, "entry": access.entry, "tab": "roles"}
-    template = "mediaspace/edit_roles.html"
-    if request.htmx:
-        template += "#edit-panel"
-    return render(request, template, context)
-
-
 @require_POST
 def media_status(request: AuthenticatedHttpRequest, entry_id: int) -> HttpResponse:
     """Change an entry's publishing status from My Media."""
@@ -155,3 +156,272 @@ def media_delete(request: AuthenticatedHttpRequest, entry_id: int) -> HttpRespon
         response = _with_messages(request, HttpResponse(gone))
         return trigger_client_event(response, "ms:close-dialog")
     return HttpResponseClientRedirect(reverse("my_media"))
+
+
+# Roles & permissions ------------------------------------------------------------------
+
+
+def _roles_context(request: AuthenticatedHttpRequest, access: permissions.Access) -> dict:
+    """Return what the Roles & permissions tab shows, with the list's search and paging."""
+    search = request.GET.get("q", "").strip()[:200]
+    role = request.GET.get("role", "")
+    role = role if role in selectors.ROLE_FILTERS and role != "owner" else ""
+    try:
+        page_number = max(1, min(int(request.GET.get("page", 1)), 1000))
+    except ValueError:
+        page_number = 1
+    loading_more = bool(request.htmx) and request.htmx.target == "access-table"
+    size = selectors.ACCESS_PAGE_SIZE
+    page = selectors.access_page(
+        access.entry,
+        search=search,
+        role=role,
+        start=(page_number - 1) * size if loading_more else 0,
+        stop=page_number * size,
+    )
+    query = request.GET.copy()
+    query["page"] = page_number + 1
+    return {
+        "access": access,
+        "entry": access.entry,
+        "tab": "roles",
+        "page": page,
+        "search": search,
+        "role": role,
+        "role_filters": ROLE_FILTER_CHOICES,
+        "filtered": bool(search or role),
+        "next_url": f"{reverse('media_roles', args=[access.entry.pk])}?{query.urlencode()}",
+        "activity": selectors.access_activity(access.entry),
+        "manageable": set(access.manageable_roles),
+        "removable": {
+            row.key for row in page.rows if set(row.roles) & set(access.manageable_roles)
+        },
+    }
+
+
+ROLE_FILTER_CHOICES = [
+    ("", "All permissions"),
+    ("co-editor", "Co-editor"),
+    ("co-publisher", "Co-publisher"),
+    ("co-viewer", "Co-viewer"),
+    ("moderator", "Moderators"),
+]
+
+
+def _roles_refreshed(
+    request: AuthenticatedHttpRequest, access: permissions.Access, response: HttpResponse
+) -> HttpResponse:
+    """Add the refreshed list and activity (out of band) and the toasts to a response."""
+    context = _roles_context(request, access) | {"oob": True}
+    response.write(render_to_string("mediaspace/edit_roles.html#roles-body", context, request))
+    return _with_messages(request, response)
+
+
+@require_GET
+@vary_on_headers("HX-Request", "HX-Target")
+def media_roles(request: AuthenticatedHttpRequest, entry_id: int) -> HttpResponse:
+    """Show who has access to the entry: the Roles & permissions tab."""
+    access = permissions.get_entry_for_user(request.user, entry_id, need="can_manage_roles")
+    context = _roles_context(request, access)
+    template = "mediaspace/edit_roles.html"
+    if request.htmx and request.htmx.target == "access-table":
+        template += "#access-page"
+    elif request.htmx and request.htmx.target == "access-list":
+        template += "#access-list"
+    elif request.htmx:
+        template += "#edit-panel"
+    return render(request, template, context)
+
+
+@require_GET
+def principals_suggest(request: AuthenticatedHttpRequest, entry_id: int) -> JsonResponse:
+    """Suggest users and groups for the Select users combobox (hosts only)."""
+    access = permissions.get_entry_for_user(request.user, entry_id, need="can_manage_roles")
+    suggestions = selectors.principals_suggest(access.entry, request.GET.get("q", "")[:100])
+    return JsonResponse(
+        {
+            "results": [
+                {
+                    "key": suggestion.key,
+                    "kind": suggestion.kind,
+                    "label": suggestion.label,
+                    "detail": suggestion.detail,
+                    "holds": [role.label for role in suggestion.holds],
+                }
+                for suggestion in suggestions
+            ]
+        }
+    )
+
+
+def access_add_dialog(
+    request: AuthenticatedHttpRequest,
+    access: permissions.Access,
+    *,
+    kind: str,
+    roles: tuple[Role, ...],
+    add: Callable[..., list],
+    unavailable: str = "",
+) -> HttpResponse:
+    """Show and handle an Add moderators or Add collaborators dialog."""
+    entry = access.entry
+    form = AccessAddForm(request.POST or None, entry=entry, roles=roles)
+    if request.method == "POST" and not unavailable and form.is_valid():
+        principals = form.cleaned_data["principals"]
+        chosen = form.cleaned_data["roles"]
+        try:
+            add(actor=request.user, entry=entry, principals=principals, roles=chosen)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, access_added_message(principals, chosen))
+            if not request.htmx:
+                return redirect("media_roles", entry_id=entry.pk)
+            response = reswap(HttpResponse(), "none")
+            response = _roles_refreshed(request, access, response)
+            return trigger_client_event(response, "ms:close-dialog")
+    if request.method == "POST" and unavailable:
+        form.is_valid()
+        form.add_error(None, unavailable)
+    context = {
+        "access": access,
+        "entry": entry,
+        "form": form,
+        "kind": kind,
+        "title": f"Add {kind}",
+        "selected": form.selected() if form.is_bound else [],
+        "role_help": ROLE_HELP,
+        "unavailable": unavailable,
+        "action": reverse(f"{kind}_add", args=[entry.pk]),
+    }
+    template = "mediaspace/access_add.html"
+    if request.htmx:
+        template += "#access-form" if request.method == "POST" else "#access-dialog"
+    return render(request, template, context)
+
+
+def access_added_message(principals: list, roles: list[Role]) -> str:
+    """Say who received which permissions: "Rita Reyes is now Room moderator"."""
+    names = [str(principal) for principal in principals]
+    who = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    labels = [role.label for role in permissions.sorted_roles(roles)]
+    what = " and ".join(labels)
+    verb = "is" if len(names) == 1 else "are"
+    return f"{who} {verb} now {what}."
+
+
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
+def collaborators_add(request: AuthenticatedHttpRequest, entry_id: int) -> HttpResponse:
+    """Add co-editors, co-publishers and co-viewers (owner only)."""
+    access = permissions.get_entry_for_user(request.user, entry_id, need="can_manage_collaborators")
+    return access_add_dialog(
+        request,
+        access,
+        kind="collaborators",
+        roles=permissions.COLLABORATOR_ROLES,
+        add=services.collaborators_add,
+    )
+
+
+def _principal_or_404(kind: str, principal_id: int) -> User | Group:
+    if kind not in ("user", "group"):
+        raise Http404("No such kind of principal.")
+    model = Group if kind == "group" else User
+    return get_object_or_404(model, pk=principal_id)
+
+
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
+def access_edit(
+    request: AuthenticatedHttpRequest, entry_id: int, kind: str, principal_id: int
+) -> HttpResponse:
+    """Change one user's or group's permissions: the Edit permissions dialog."""
+    access = permissions.get_entry_for_user(request.user, entry_id, need="can_manage_roles")
+    entry = access.entry
+    principal = _principal_or_404(kind, principal_id)
+    held = permissions.principal_roles(entry, principal)
+    scope = access.manageable_roles
+    if not held or not scope:
+        raise Http404("No such row.") if not held else PermissionDenied
+    form = AccessEditForm(
+        request.POST or None,
+        roles=scope,
+        initial={"roles": [role.value for role in held if role in scope]},
+    )
+    if request.method == "POST" and form.is_valid():
+        change = services.access_edit(
+            actor=request.user,
+            entry=entry,
+            principal=principal,
+            roles=form.cleaned_data["roles"],
+            scope=scope,
+        )
+        messages.success(request, access_changed_message(principal, change))
+        if not request.htmx:
+            return redirect("media_roles", entry_id=entry.pk)
+        response = reswap(HttpResponse(), "none")
+        response = _roles_refreshed(request, access, response)
+        return trigger_client_event(response, "ms:close-dialog")
+    context = {
+        "access": access,
+        "entry": entry,
+        "form": form,
+        "principal": principal,
+        "kind": kind,
+        "held_elsewhere": [
+            role.label for role in permissions.sorted_roles(held) if role not in scope
+        ],
+        "role_help": ROLE_HELP,
+    }
+    template = "mediaspace/access_edit.html"
+    if request.htmx:
+        template += "#edit-form" if request.method == "POST" else "#edit-dialog"
+    return render(request, template, context)
+
+
+def access_changed_message(principal, change) -> str:
+    if change is None:
+        return f"Nothing changed for {principal}."
+    if not change.after:
+        return f"{principal} no longer has access."
+    labels = " and ".join(Role(role).label for role in change.after)
+    return f"{principal} now has {labels}."
+
+
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
+def access_remove(
+    request: AuthenticatedHttpRequest, entry_id: int, kind: str, principal_id: int
+) -> HttpResponse:
+    """Confirm, then take away what the actor may manage from one user or group."""
+    access = permissions.get_entry_for_user(request.user, entry_id, need="can_manage_roles")
+    entry = access.entry
+    principal = _principal_or_404(kind, principal_id)
+    held = permissions.principal_roles(entry, principal)
+    losing = [role for role in permissions.sorted_roles(held) if role in access.manageable_roles]
+    if not held:
+        raise Http404("No such row.")
+    if not losing:
+        raise PermissionDenied
+    if request.method == "POST":
+        services.access_remove(
+            actor=request.user, entry=entry, principal=principal, scope=access.manageable_roles
+        )
+        labels = " and ".join(role.label for role in losing)
+        messages.success(request, f"{principal} no longer has {labels}.")
+        if not request.htmx:
+            return redirect("media_roles", entry_id=entry.pk)
+        response = reswap(HttpResponse(), "none")
+        response = _roles_refreshed(request, access, response)
+        return trigger_client_event(response, "ms:close-dialog")
+    context = {
+        "entry": entry,
+        "principal": principal,
+        "kind": kind,
+        "losing": [role.label for role in losing],
+    }
+    template = "mediaspace/access_remove.html"
+    if request.htmx:
+        template += "#remove-dialog"
+    return render(request, template, context)

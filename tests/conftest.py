@@ -11,6 +11,7 @@ from accounts.services import user_ensure
 from mediaspace import services
 from mediaspace.models import MediaEntry
 from mediaspace.permissions import Role
+from rooms.models import Module
 from tests.factories import TEST_PASSWORD
 
 
@@ -93,7 +94,15 @@ def victor(db) -> User:
 
 
 @pytest.fixture
-def room(olivia, evan, rita, chad) -> MediaEntry:
+def moderation_on(db) -> Module:
+    """Switch the ChatandCollaboration module on, as operators do in the admin."""
+    return Module.objects.update_or_create(
+        name=Module.Name.CHAT_AND_COLLABORATION, defaults={"enabled": True}
+    )[0]
+
+
+@pytest.fixture
+def room(olivia, evan, rita, chad, moderation_on) -> MediaEntry:
     """Olivia's private room: Evan co-edits, Rita moderates the room, Chad the chat."""
     entry = services.media_create(
         owner=olivia,

@@ -21,7 +21,9 @@ function openDialog(dialog) {
     dialogOpener = null;
   });
   dialog.showModal();
-  const first = dialog.querySelector("[autofocus], input:not([type=hidden]), select, textarea, button");
+  const first = dialog.querySelector(
+    "[autofocus], input:not([type=hidden]), select, textarea, button:not(.chip-remove)",
+  );
   if (first) first.focus();
 }
 
@@ -36,7 +38,7 @@ document.addEventListener("click", (event) => {
   const close = event.target.closest("[data-toast-close]");
   if (close) close.closest("[data-toast]").remove();
   const cancel = event.target.closest("[data-dialog-close]");
-  if (cancel && cancel.closest("dialog[open]")) {
+  if (cancel && cancel.closest("dialog[open]")?.matches(":modal")) {
     event.preventDefault();
     closeDialog();
   }
@@ -63,6 +65,11 @@ document.addEventListener("htmx:beforeRequest", (event) => {
 document.addEventListener("htmx:afterSwap", (event) => {
   const dialog = event.detail.target.querySelector?.("dialog[data-dialog]:not([open])");
   if (dialog) openDialog(dialog);
+  // A form re-rendered with errors inside an open dialog: move focus to the first problem.
+  const invalid = event.detail.target.closest?.("dialog[open]")
+    ? document.querySelector("dialog[open] [aria-invalid='true'], dialog[open] .field-invalid input")
+    : null;
+  if (invalid) invalid.focus();
 });
 
 document.body.addEventListener("ms:close-dialog", closeDialog);
@@ -78,3 +85,192 @@ function scheduleToasts(root) {
 
 scheduleToasts(document);
 document.addEventListener("htmx:afterSettle", () => scheduleToasts(document));
+
+// The Select users combobox (WAI-ARIA combobox pattern with a listbox popup) -----------
+
+const SUGGEST_DELAY_MS = 150;
+
+/** Wire up one combobox: suggestions after two characters, chips for the choices. */
+function setUpCombobox(root) {
+  if (root.dataset.ready) return;
+  root.dataset.ready = "1";
+  const input = root.querySelector("[data-combobox-input]");
+  const listbox = root.querySelector("[data-listbox]");
+  const chips = root.querySelector("[data-chips]");
+  const status = root.querySelector("[data-combobox-status]");
+  const url = root.dataset.suggestUrl;
+  let timer = null;
+  let active = -1;
+  let controller = null;
+
+  const options = () => [...listbox.querySelectorAll("[role=option]")];
+  const chosenKeys = () => new Set([...chips.querySelectorAll("[data-key]")].map((chip) => chip.dataset.key));
+
+  function close() {
+    listbox.hidden = true;
+    input.setAttribute("aria-expanded", "false");
+    input.removeAttribute("aria-activedescendant");
+    active = -1;
+  }
+
+  function highlight(index) {
+    const all = options();
+    if (!all.length) return;
+    active = (index + all.length) % all.length;
+    all.forEach((option, i) => option.setAttribute("aria-selected", i === active ? "true" : "false"));
+    input.setAttribute("aria-activedescendant", all[active].id);
+    all[active].scrollIntoView({ block: "nearest" });
+  }
+
+  function addChip(key, label) {
+    if (chosenKeys().has(key)) return;
+    const chip = document.createElement("li");
+    chip.className = "chip";
+    chip.dataset.key = key;
+    const text = document.createElement("span");
+    text.textContent = label;
+    const remove = document.createElement("button");
+    remove.type = "button";
+    remove.className = "chip-remove";
+    remove.dataset.chipRemove = "";
+    remove.setAttribute("aria-label", `Remove ${label}`);
+    remove.textContent = "×";
+    const hidden = document.createElement("input");
+    hidden.type = "hidden";
+    hidden.name = "principals";
+    hidden.value = key;
+    chip.append(text, remove, hidden);
+    chips.append(chip);
+    status.textContent = `${label} selected.`;
+  }
+
+  function choose(option) {
+    addChip(option.dataset.key, option.dataset.label);
+    input.value = "";
+    close();
+    input.focus();
+  }
+
+  function render(results) {
+    listbox.replaceChildren();
+    const taken = chosenKeys();
+    const fresh = results.filter((result) => !taken.has(result.key));
+    fresh.forEach((result, index) => {
+      const option = document.createElement("li");
+      option.id = `principals-option-${index}`;
+      option.setAttribute("role", "option");
+      option.setAttribute("aria-selected", "false");
+      option.dataset.key = result.key;
+      option.dataset.label = result.label;
+      option.className = `option option-${result.kind}`;
+      const label = document.createElement("span");
+      label.className = "option-label";
+      label.textContent = result.label;
+      const detail = document.createElement("span");
+      detail.className = "option-detail";
+      detail.textContent = result.detail;
+      option.append(label, detail);
+      if (result.holds.length) {
+        const holds = document.createElement("span");
+        holds.className = "option-holds";
+        holds.textContent = `Has ${result.holds.join(", ")}`;
+        option.append(holds);
+      }
+      listbox.append(option);
+    });
+    if (!fresh.length) {
+      const empty = document.createElement("li");
+      empty.className = "option-empty";
+      empty.setAttribute("role", "presentation");
+      empty.textContent = "No matching users or groups";
+      listbox.append(empty);
+    }
+    listbox.hidden = false;
+    input.setAttribute("aria-expanded", "true");
+    active = -1;
+    input.removeAttribute("aria-activedescendant");
+    status.textContent = fresh.length
+      ? `${fresh.length} suggestion${fresh.length === 1 ? "" : "s"}. Use the up and down arrows to choose.`
+      : "No matching users or groups.";
+  }
+
+  async function suggest() {
+    const query = input.value.trim();
+    if (query.length < 2) {
+      close();
+      return;
+    }
+    controller?.abort();
+    controller = new AbortController();
+    try {
+      const response = await fetch(`${url}?q=${encodeURIComponent(query)}`, {
+        headers: { Accept: "application/json" },
+        signal: controller.signal,
+      });
+      if (!response.ok) return;
+      const data = await response.json();
+      if (input.value.trim() === query) render(data.results);
+    } catch (error) {
+      if (error.name !== "AbortError") throw error;
+    }
+  }
+
+  input.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(suggest, SUGGEST_DELAY_MS);
+  });
+
+  input.addEventListener("keydown", (event) => {
+    const open = !listbox.hidden;
+    if (event.key === "ArrowDown") {
+      event.preventDefault();
+      if (!open) suggest();
+      else highlight(active + 1);
+    } else if (event.key === "ArrowUp") {
+      event.preventDefault();
+      if (open) highlight(active - 1);
+    } else if (event.key === "Enter") {
+      // Enter picks the highlighted suggestion; it never submits the form from here.
+      event.preventDefault();
+      const all = options();
+      if (open && all.length) choose(all[active >= 0 ? active : 0]);
+    } else if (event.key === "Escape") {
+      if (open) {
+        event.preventDefault();
+        event.stopPropagation();
+        close();
+      }
+    } else if (event.key === "Backspace" && input.value === "") {
+      const last = chips.querySelector(".chip:last-child");
+      if (last) {
+        status.textContent = `${last.querySelector("span").textContent} removed.`;
+        last.remove();
+      }
+    } else if (event.key === "Tab") {
+      close();
+    }
+  });
+
+  listbox.addEventListener("mousedown", (event) => event.preventDefault());
+  listbox.addEventListener("click", (event) => {
+    const option = event.target.closest("[role=option]");
+    if (option) choose(option);
+  });
+  input.addEventListener("blur", () => setTimeout(close, 100));
+
+  chips.addEventListener("click", (event) => {
+    const remove = event.target.closest("[data-chip-remove]");
+    if (!remove) return;
+    const chip = remove.closest(".chip");
+    status.textContent = `${chip.querySelector("span").textContent} removed.`;
+    chip.remove();
+    input.focus();
+  });
+}
+
+function setUpComboboxes(root) {
+  for (const combobox of root.querySelectorAll("[data-combobox]")) setUpCombobox(combobox);
+}
+
+setUpComboboxes(document);
+document.addEventListener("htmx:load", (event) => setUpComboboxes(event.detail.elt.parentElement || document));

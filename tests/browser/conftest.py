@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Error as PlaywrightError
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls the tests
 # make around it are still synchronous and safe.
@@ -92,7 +93,12 @@ class AxeWatch:
         page.on("load", self.on_load)
 
     def on_load(self, page) -> None:
-        self.check()
+        try:
+            self.check()
+        except PlaywrightError as error:
+            # The page navigated on or closed while axe ran: the next load is checked.
+            if "closed" not in str(error) and "destroyed" not in str(error):
+                raise
 
     def check(self) -> None:
         if self.page.is_closed() or self.page.url.startswith("about:"):

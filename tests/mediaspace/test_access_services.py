@@ -1,0 +1,197 @@
+"""The one service every grant, change and removal goes through, and its audit log."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from mediaspace import permissions, services
+from mediaspace.models import (
+    AccessChange,
+    MediaEntryGroupObjectPermission,
+    MediaEntryUserObjectPermission,
+    Role,
+)
+from rooms import services as room_services
+from rooms.models import Module, RoomGroupObjectPermission, RoomUserObjectPermission
+from tests.factories import GroupFactory, UserFactory
+
+
+def test_moderator_grants_land_in_guardians_room_tables(olivia, room, paula):
+    group = GroupFactory(name="Teaching Assistants")
+
+    room_services.moderators_add(
+        actor=olivia, entry=room, principals=[paula, group], roles=[Role.ROOM_MODERATOR]
+    )
+
+    assert RoomUserObjectPermission.objects.filter(
+        user=paula, content_object_id=room.pk, permission__codename="moderate_room"
+    ).exists()
+    assert RoomGroupObjectPermission.objects.filter(
+        group=group, content_object_id=room.pk, permission__codename="moderate_room"
+    ).exists()
+
+
+def test_collaborator_grants_land_in_guardians_media_tables(olivia, lecture, paula):
+    group = GroupFactory()
+
+    services.collaborators_add(
+        actor=olivia, entry=lecture, principals=[paula, group], roles=[Role.CO_VIEWER]
+    )
+
+    assert MediaEntryUserObjectPermission.objects.filter(
+        user=paula, content_object=lecture, permission__codename="coview_mediaentry"
+    ).exists()
+    assert MediaEntryGroupObjectPermission.objects.filter(
+        group=group, content_object=lecture, permission__codename="coview_mediaentry"
+    ).exists()
+
+
+def test_group_members_current_and_later_hold_the_permissions(olivia, room):
+    group = GroupFactory()
+    current = UserFactory()
+    group.user_set.add(current)
+    room_services.moderators_add(
+        actor=olivia,
+        entry=room,
+        principals=[group],
+        roles=[Role.ROOM_MODERATOR, Role.CHAT_MODERATOR],
+    )
+    later = UserFactory()
+    group.user_set.add(later)
+
+    for member in (current, later):
+        roles = permissions.roles_for_entries(member, [room])[room.pk]
+        assert roles == {Role.ROOM_MODERATOR, Role.CHAT_MODERATOR}
+
+    group.user_set.remove(later)
+    assert permissions.roles_for_entries(later, [room])[room.pk] == frozenset()
+
+
+def test_adding_never_removes_what_is_held(olivia, room, rita):
+    room_services.moderators_add(
+        actor=olivia, entry=room, principals=[rita], roles=[Role.CHAT_MODERATOR]
+    )
+
+    assert permissions.principal_roles(room, rita) == {Role.ROOM_MODERATOR, Role.CHAT_MODERATOR}
+
+
+def test_revocation_removes_exactly_what_was_chosen(olivia, room, rita):
+    services.access_set(
+        actor=olivia,
+        entry=room,
+        principal=rita,
+        roles=[Role.ROOM_MODERATOR, Role.CHAT_MODERATOR, Role.CO_VIEWER],
+    )
+
+    services.access_edit(
+        actor=olivia,
+        entry=room,
+        principal=rita,
+        roles=[Role.ROOM_MODERATOR],
+        scope=permissions.MODERATOR_ROLES,
+    )
+
+    assert permissions.principal_roles(room, rita) == {Role.ROOM_MODERATOR, Role.CO_VIEWER}
+
+
+def test_a_co_editors_removal_leaves_collaborator_roles_alone(evan, room, rita, olivia):
+    services.access_add(actor=olivia, entry=room, principal=rita, roles=[Role.CO_VIEWER])
+
+    services.access_remove(
+        actor=evan, entry=room, principal=rita, scope=permissions.MODERATOR_ROLES
+    )
+
+    assert permissions.principal_roles(room, rita) == {Role.CO_VIEWER}
+
+
+def test_every_change_is_audited_with_before_and_after(olivia, room, rita):
+    AccessChange.objects.all().delete()
+
+    services.access_add(actor=olivia, entry=room, principal=rita, roles=[Role.CHAT_MODERATOR])
+    services.access_edit(
+        actor=olivia, entry=room, principal=rita, roles=[], scope=[Role.ROOM_MODERATOR]
+    )
+    services.access_remove(actor=olivia, entry=room, principal=rita, scope=list(Role)[1:])
+
+    changes = list(AccessChange.objects.order_by("id"))
+    assert [(c.before, c.after) for c in changes] == [
+        (["room-moderator"], ["room-moderator", "chat-moderator"]),
+        (["room-moderator", "chat-moderator"], ["chat-moderator"]),
+        (["chat-moderator"], []),
+    ]
+    assert all(c.actor == olivia and c.user == rita and c.entry == room for c in changes)
+    assert all(c.principal_name == "Rita Reyes" for c in changes)
+
+
+def test_a_group_change_is_audited_against_the_group(olivia, room):
+    group = GroupFactory(name="Night Owls")
+
+    change = services.access_add(
+        actor=olivia, entry=room, principal=group, roles=[Role.ROOM_MODERATOR]
+    )
+
+    assert (change.group, change.user, change.principal_name) == (group, None, "Night Owls")
+
+
+def test_no_change_writes_no_record(olivia, room, rita):
+    count = AccessChange.objects.count()
+
+    assert (
+        services.access_add(actor=olivia, entry=room, principal=rita, roles=[Role.ROOM_MODERATOR])
+        is None
+    )
+    assert AccessChange.objects.count() == count
+
+
+def test_the_owner_cannot_be_given_a_role(olivia, room):
+    with pytest.raises(ValidationError, match="already has full control"):
+        services.access_add(actor=olivia, entry=room, principal=olivia, roles=[Role.ROOM_MODERATOR])
+
+
+def test_inactive_users_cannot_be_given_a_role(olivia, room):
+    inactive = UserFactory(is_active=False)
+
+    with pytest.raises(ValidationError, match="inactive"):
+        services.access_add(
+            actor=olivia, entry=room, principal=inactive, roles=[Role.ROOM_MODERATOR]
+        )
+
+
+def test_only_rooms_have_moderators(olivia, lecture, paula, moderation_on):
+    with pytest.raises(ValidationError, match="Only rooms"):
+        room_services.moderators_add(
+            actor=olivia, entry=lecture, principals=[paula], roles=[Role.CHAT_MODERATOR]
+        )
+
+
+def test_moderators_cannot_be_added_while_the_module_is_off(olivia, room, paula):
+    Module.objects.update(enabled=False)
+
+    with pytest.raises(ValidationError, match="ChatandCollaboration"):
+        room_services.moderators_add(
+            actor=olivia, entry=room, principals=[paula], roles=[Role.CHAT_MODERATOR]
+        )
+    assert permissions.principal_roles(room, paula) == frozenset()
+
+
+def test_while_the_module_is_off_grants_are_kept_but_grant_nothing(olivia, room, rita):
+    Module.objects.update(enabled=False)
+
+    assert permissions.principal_roles(room, rita) == {Role.ROOM_MODERATOR}
+    assert permissions.roles_for_entries(rita, [room], moderation_on=False)[room.pk] == set()
+    assert permissions.shared_entry_ids(rita, moderation_on=False) == []
+
+
+def test_a_failure_half_way_changes_nothing(olivia, room, paula):
+    inactive = UserFactory(is_active=False)
+
+    with pytest.raises(ValidationError):
+        room_services.moderators_add(
+            actor=olivia,
+            entry=room,
+            principals=[paula, inactive],
+            roles=[Role.ROOM_MODERATOR],
+        )
+
+    assert permissions.principal_roles(room, paula) == frozenset()

@@ -1,0 +1,354 @@
+"""The Roles & permissions tab, its suggestions, and the Edit permissions and Remove dialogs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from mediaspace import permissions, services
+from mediaspace.models import AccessChange, MediaEntry, Role
+from rooms import services as room_services
+from rooms.models import Module
+from tests.conftest import HTMX, client_for
+from tests.factories import GroupFactory, UserFactory
+
+
+def roles_url(entry, **query) -> str:
+    url = reverse("media_roles", args=[entry.pk])
+    return url + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else "")
+
+
+def test_the_tab_lists_groups_then_people_with_their_permissions(as_olivia, room):
+    group = GroupFactory(name="Teaching Assistants")
+    group.user_set.add(UserFactory(), UserFactory(), UserFactory())
+    services.access_add(actor=None, entry=room, principal=group, roles=[Role.CHAT_MODERATOR])
+
+    html = as_olivia.get(roles_url(room)).content.decode()
+
+    order = [html.index(name) for name in ("Teaching Assistants", "Chad Chen", "Evan Edwards")]
+    assert order == sorted(order)
+    assert "Group · 3 members" in html
+    assert "4 users and 1 group with access" in html
+    assert 'aria-label="Permissions of Rita Reyes"' in html
+    assert ">Owner<" in html and ">You<" in html
+
+
+def test_the_owner_row_cannot_be_edited_or_removed(as_olivia, room, olivia):
+    html = as_olivia.get(roles_url(room)).content.decode()
+
+    assert reverse("access_edit", args=[room.pk, "user", olivia.pk]) not in html
+    assert reverse("access_remove", args=[room.pk, "user", olivia.pk]) not in html
+    response = as_olivia.get(reverse("access_edit", args=[room.pk, "user", olivia.pk]))
+    assert response.status_code == 404
+
+
+def test_the_add_users_menu_shows_what_the_user_may_add(as_olivia, as_evan, room):
+    owner_html = as_olivia.get(roles_url(room)).content.decode()
+    assert reverse("collaborators_add", args=[room.pk]) in owner_html
+    assert reverse("moderators_add", args=[room.pk]) in owner_html
+
+    editor_html = as_evan.get(roles_url(room)).content.decode()
+    assert reverse("collaborators_add", args=[room.pk]) not in editor_html
+    assert reverse("moderators_add", args=[room.pk]) in editor_html
+
+
+def test_moderators_are_not_offered_for_videos_or_while_the_module_is_off(as_olivia, room, lecture):
+    assert reverse("moderators_add", args=[lecture.pk]) not in (
+        as_olivia.get(roles_url(lecture)).content.decode()
+    )
+    Module.objects.update(enabled=False)
+    html = as_olivia.get(roles_url(room)).content.decode()
+    assert reverse("moderators_add", args=[room.pk]) not in html
+    assert "ChatandCollaboration module is off" in html
+    assert "Room moderator (inactive)" in html
+
+
+def test_it_searches_and_filters_the_list(as_olivia, room):
+    group = GroupFactory(name="Night Owls")
+    services.access_add(actor=None, entry=room, principal=group, roles=[Role.CHAT_MODERATOR])
+
+    html = as_olivia.get(roles_url(room, q="rita"), HTTP_HX_TARGET="access-list", **HTMX)
+    body = html.content.decode()
+    assert body.lstrip().startswith('<div id="access-list">')
+    assert "Rita Reyes" in body and "Chad Chen" not in body
+
+    body = as_olivia.get(roles_url(room, q="owls")).content.decode()
+    assert "Night Owls" in body and "Rita Reyes" not in body.split("Activity")[0]
+
+    body = as_olivia.get(roles_url(room, role="moderator")).content.decode().split("Activity")[0]
+    assert "Rita Reyes" in body and "Chad Chen" in body and "Evan Edwards" not in body
+
+    body = as_olivia.get(roles_url(room, role="co-editor")).content.decode().split("Activity")[0]
+    assert "Evan Edwards" in body and "Rita Reyes" not in body
+
+
+def test_the_activity_list_says_who_did_what_newest_first(as_olivia, olivia, room, rita):
+    services.access_remove(actor=olivia, entry=room, principal=rita, scope=list(Role)[1:])
+
+    html = as_olivia.get(roles_url(room)).content.decode()
+    activity = html.split('id="activity-title"')[1]
+    assert activity.index("removed <strong>Rita Reyes</strong>") < activity.index(
+        "gave <strong>Chad Chen</strong> Chat moderator"
+    )
+
+
+def test_the_tab_loads_more_past_fifty_rows(as_olivia, olivia, room):
+    for user in UserFactory.create_batch(60):
+        services.access_add(actor=olivia, entry=room, principal=user, roles=[Role.CO_VIEWER])
+
+    first = as_olivia.get(roles_url(room)).content.decode()
+    assert first.count('id="access-row-') == 50
+    assert "Showing 50 of 63" in first
+
+    more = as_olivia.get(roles_url(room, page=2), HTTP_HX_TARGET="access-table", **HTMX)
+    body = more.content.decode()
+    assert body.count('id="access-row-') == 13
+    assert "<html" not in body
+
+
+def test_the_tab_query_count_is_the_same_for_1_and_200_rows(olivia, room):
+    def count(rows: int) -> int:
+        extra = UserFactory.create_batch(rows)
+        groups = GroupFactory.create_batch(max(1, rows // 4))
+        for principal in [*extra, *groups]:
+            services.access_add(
+                actor=olivia, entry=room, principal=principal, roles=[Role.CO_VIEWER]
+            )
+        client = client_for(olivia)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(roles_url(room)).status_code == 200
+        return len(queries)
+
+    assert count(1) == count(200)
+
+
+def test_a_room_moderator_gets_403_and_an_outsider_404(as_rita, as_oscar, room):
+    assert as_rita.get(roles_url(room)).status_code == 403
+    assert as_oscar.get(roles_url(room)).status_code == 404
+
+
+# Suggestions --------------------------------------------------------------------------
+
+
+def suggest(client, entry, q):
+    response = client.get(reverse("principals_suggest", args=[entry.pk]), {"q": q})
+    assert response.status_code == 200
+    return json.loads(response.content)["results"]
+
+
+def test_suggestions_find_people_by_any_name_username_or_email(as_olivia, room, paula):
+    assert [r["label"] for r in suggest(as_olivia, room, "pa")] == ["Paula Park"]
+    assert [r["label"] for r in suggest(as_olivia, room, "park")] == ["Paula Park"]
+    assert [r["label"] for r in suggest(as_olivia, room, "paula@exa")] == ["Paula Park"]
+    assert suggest(as_olivia, room, "paula park")[0]["detail"] == "paula@example.com"
+
+
+def test_suggestions_need_two_characters(as_olivia, room, paula):
+    assert suggest(as_olivia, room, "p") == []
+
+
+def test_suggestions_include_groups_with_member_counts(as_olivia, room):
+    group = GroupFactory(name="Teaching Assistants")
+    group.user_set.add(UserFactory())
+
+    results = suggest(as_olivia, room, "teach")
+
+    assert results == [
+        {
+            "key": f"group:{group.pk}",
+            "kind": "group",
+            "label": "Teaching Assistants",
+            "detail": "Group · 1 member",
+            "holds": [],
+        }
+    ]
+
+
+def test_suggestions_leave_out_inactive_users_and_the_owner(as_olivia, room):
+    UserFactory(username="ghost", display_name="Ghost Writer", is_active=False)
+
+    assert suggest(as_olivia, room, "ghost") == []
+    assert suggest(as_olivia, room, "olivia") == []
+
+
+def test_suggestions_mark_who_already_holds_permissions(as_olivia, room):
+    [rita] = suggest(as_olivia, room, "rita")
+
+    assert rita["holds"] == ["Room moderator"]
+
+
+def test_suggestions_follow_renames(as_olivia, room, paula):
+    paula.display_name = "Paula Quinn"
+    paula.save()
+
+    assert [r["label"] for r in suggest(as_olivia, room, "quinn")] == ["Paula Quinn"]
+    assert suggest(as_olivia, room, "park") == []
+
+
+def test_suggestions_are_only_for_people_who_manage_the_entry(as_rita, as_oscar, room):
+    url = reverse("principals_suggest", args=[room.pk])
+
+    assert as_rita.get(url, {"q": "pa"}).status_code == 403
+    assert as_oscar.get(url, {"q": "pa"}).status_code == 404
+
+
+def test_suggestion_queries_do_not_grow_with_users(as_olivia, room):
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            suggest(as_olivia, room, "us")
+        return len(queries)
+
+    UserFactory.create_batch(5)
+    few = count()
+    UserFactory.create_batch(100)
+    assert count() == few
+
+
+# Edit permissions and Remove ----------------------------------------------------------
+
+
+def test_edit_permissions_opens_pre_filled(as_olivia, room, rita):
+    response = as_olivia.get(reverse("access_edit", args=[room.pk, "user", rita.pk]), **HTMX)
+
+    html = response.content.decode()
+    assert html.lstrip().startswith("<dialog")
+    assert "Edit permissions of Rita Reyes" in html
+    assert 'value="room-moderator"' in html.split("checked")[0] or "checked" in html
+    assert html.count("checked") == 1
+
+
+def test_edit_permissions_changes_and_logs(as_olivia, room, rita):
+    response = as_olivia.post(
+        reverse("access_edit", args=[room.pk, "user", rita.pk]),
+        {"roles": ["chat-moderator", "co-viewer"]},
+        **HTMX,
+    )
+
+    assert permissions.principal_roles(room, rita) == {Role.CHAT_MODERATOR, Role.CO_VIEWER}
+    html = response.content.decode()
+    assert "Rita Reyes now has Co-viewer and Chat moderator." in html
+    assert AccessChange.objects.filter(user=rita).latest("id").after == [
+        "co-viewer",
+        "chat-moderator",
+    ]
+
+
+def test_a_co_editor_edits_only_moderator_permissions(as_evan, olivia, room, rita):
+    services.access_add(actor=olivia, entry=room, principal=rita, roles=[Role.CO_VIEWER])
+
+    html = as_evan.get(reverse("access_edit", args=[room.pk, "user", rita.pk])).content.decode()
+    assert 'value="co-viewer"' not in html
+    assert "Also holds Co-viewer, which only the owner can change." in html
+
+    as_evan.post(
+        reverse("access_edit", args=[room.pk, "user", rita.pk]),
+        {"roles": ["chat-moderator", "co-editor"]},
+    )
+    assert permissions.principal_roles(room, rita) == {Role.CO_VIEWER, Role.ROOM_MODERATOR}
+
+
+def test_a_co_editor_cannot_edit_a_collaborator_only_row_of_a_video(as_evan, lecture, victor):
+    url = reverse("access_edit", args=[lecture.pk, "user", victor.pk])
+
+    assert as_evan.get(url).status_code == 403
+    assert as_evan.post(url, {"roles": []}).status_code == 403
+    assert permissions.principal_roles(lecture, victor) == {Role.CO_VIEWER}
+
+
+def test_remove_names_who_loses_what(as_olivia, room):
+    group = GroupFactory(name="Teaching Assistants")
+    room_services.moderators_add(
+        actor=None,
+        entry=room,
+        principals=[group],
+        roles=[Role.ROOM_MODERATOR, Role.CHAT_MODERATOR],
+    )
+
+    html = as_olivia.get(reverse("access_remove", args=[room.pk, "group", group.pk])).content
+    text = " ".join(html.decode().split())
+    assert "Remove Teaching Assistants?" in text
+    lose = "will lose <strong>Room moderator and Chat moderator</strong>"
+    assert f"Members of Teaching Assistants {lose}" in text
+
+
+def test_remove_takes_the_permissions_away(as_olivia, room, rita):
+    response = as_olivia.post(reverse("access_remove", args=[room.pk, "user", rita.pk]), **HTMX)
+
+    assert permissions.principal_roles(room, rita) == frozenset()
+    html = response.content.decode()
+    assert "Rita Reyes no longer has Room moderator." in html
+    assert "Rita Reyes" not in html.split('id="access-list"')[1].split("Activity")[0]
+
+
+@pytest.mark.parametrize("view", ["access_edit", "access_remove"])
+def test_rows_that_do_not_exist_are_404(as_olivia, room, oscar, view):
+    assert as_olivia.get(reverse(view, args=[room.pk, "user", oscar.pk])).status_code == 404
+    assert as_olivia.get(reverse(view, args=[room.pk, "robot", oscar.pk])).status_code == 404
+    assert as_olivia.get(reverse(view, args=[room.pk, "user", 999999])).status_code == 404
+
+
+@pytest.mark.parametrize("view", ["access_edit", "access_remove"])
+def test_others_cannot_edit_or_remove(as_rita, as_oscar, room, chad, view):
+    url = reverse(view, args=[room.pk, "user", chad.pk])
+
+    assert as_rita.post(url, {"roles": []}).status_code == 403
+    assert as_oscar.post(url, {"roles": []}).status_code == 404
+    assert permissions.principal_roles(room, chad) == {Role.CHAT_MODERATOR}
+
+
+@pytest.mark.parametrize("view", ["access_edit", "access_remove"])
+def test_wrong_method_and_anonymous(client, as_olivia, room, chad, view):
+    url = reverse(view, args=[room.pk, "user", chad.pk])
+
+    assert as_olivia.put(url).status_code == 405
+    assert client.get(url)["Location"].startswith(reverse("login"))
+
+
+# Collaborators ------------------------------------------------------------------------
+
+
+def test_the_owner_adds_collaborators(as_olivia, lecture, paula):
+    response = as_olivia.post(
+        reverse("collaborators_add", args=[lecture.pk]),
+        {"principals": [f"user:{paula.pk}"], "roles": ["co-editor", "co-publisher"]},
+        **HTMX,
+    )
+
+    assert permissions.principal_roles(lecture, paula) == {Role.CO_EDITOR, Role.CO_PUBLISHER}
+    assert "Paula Park is now Co-editor and Co-publisher." in response.content.decode()
+
+
+def test_a_co_editor_cannot_add_collaborators(as_evan, lecture, paula):
+    url = reverse("collaborators_add", args=[lecture.pk])
+
+    assert as_evan.get(url).status_code == 403
+    response = as_evan.post(url, {"principals": [f"user:{paula.pk}"], "roles": ["co-editor"]})
+    assert response.status_code == 403
+    assert permissions.principal_roles(lecture, paula) == frozenset()
+
+
+def test_collaborators_cannot_be_given_moderator_roles(as_olivia, lecture, paula):
+    response = as_olivia.post(
+        reverse("collaborators_add", args=[lecture.pk]),
+        {"principals": [f"user:{paula.pk}"], "roles": ["room-moderator"]},
+        **HTMX,
+    )
+
+    assert "Select a valid choice." in response.content.decode()
+    assert permissions.principal_roles(lecture, paula) == frozenset()
+
+
+def test_a_host_of_one_room_cannot_add_to_another(as_evan, oscar, paula, moderation_on):
+    other = services.media_create(owner=oscar, name="Oscar's room", media_type=MediaEntry.Type.ROOM)
+
+    response = as_evan.post(
+        reverse("moderators_add", args=[other.pk]),
+        {"principals": [f"user:{paula.pk}"], "roles": ["room-moderator"]},
+    )
+
+    assert response.status_code == 404
+    assert permissions.principal_roles(other, paula) == frozenset()
