@@ -98,6 +98,7 @@ function setUpCombobox(root) {
   const listbox = root.querySelector("[data-listbox]");
   const chips = root.querySelector("[data-chips]");
   const status = root.querySelector("[data-combobox-status]");
+  const empty = root.querySelector("[data-combobox-empty]");
   const url = root.dataset.suggestUrl;
   let timer = null;
   let active = -1;
@@ -108,6 +109,7 @@ function setUpCombobox(root) {
 
   function close() {
     listbox.hidden = true;
+    empty.hidden = true;
     input.setAttribute("aria-expanded", "false");
     input.removeAttribute("aria-activedescendant");
     active = -1;
@@ -178,15 +180,9 @@ function setUpCombobox(root) {
       }
       listbox.append(option);
     });
-    if (!fresh.length) {
-      const empty = document.createElement("li");
-      empty.className = "option-empty";
-      empty.setAttribute("role", "presentation");
-      empty.textContent = "No matching users or groups";
-      listbox.append(empty);
-    }
-    listbox.hidden = false;
-    input.setAttribute("aria-expanded", "true");
+    empty.hidden = fresh.length > 0;
+    listbox.hidden = fresh.length === 0;
+    input.setAttribute("aria-expanded", fresh.length ? "true" : "false");
     active = -1;
     input.removeAttribute("aria-activedescendant");
     status.textContent = fresh.length

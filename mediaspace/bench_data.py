@@ -1,0 +1,429 @@
+"""Seed the large, deterministic data set that `manage.py bench` times pages against.
+
+Everything comes from one seeded `random.Random`, so two runs at the same scale hold
+the same rows. Rows go in with `bulk_create` inside one transaction; only the
+timestamps need a second pass, because `bulk_create` sets auto_now fields to now.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Group, Permission
+from django.db import connection, transaction
+
+from accounts.models import NameKey, User
+from mediaspace.models import (
+    AccessChange,
+    MediaEntry,
+    MediaEntryGroupObjectPermission,
+    MediaEntryUserObjectPermission,
+)
+from mediaspace.permissions import COLLABORATOR_ROLES, MODERATOR_ROLES, ROLE_CODENAMES, Role
+from rooms.models import Module, Room, RoomGroupObjectPermission, RoomUserObjectPermission
+
+SEED = 20260101
+BATCH_SIZE = 1000
+PASSWORD = "bench-password"
+OWNER_USERNAME = "bench-owner"
+MEMBER_USERNAME = "bench-member"
+MEMBER_GROUPS = 5
+# A word in about one entry in five (name, description or tags): the search pages use it.
+SEARCH_WORD = "biology"
+EPOCH = datetime(2023, 1, 1, tzinfo=UTC)
+SPAN_SECONDS = 3 * 365 * 24 * 3600
+EDIT_SECONDS = 90 * 24 * 3600
+
+TOPICS = (
+    "biology", "chemistry", "physics", "history", "economics", "statistics", "algebra",
+    "geometry", "ecology", "genetics", "astronomy", "geology", "linguistics", "philosophy",
+    "psychology", "sociology", "literature", "music", "design", "architecture", "robotics",
+    "networks", "databases", "security", "marketing", "finance", "law", "ethics",
+    "nutrition", "anatomy", "climate", "oceans", "volcanoes", "poetry", "painting",
+    "sculpture", "photography", "film", "theatre", "dance",
+)  # fmt: skip
+OPENERS = (
+    "An introduction to",
+    "A deep dive into",
+    "Revision notes on",
+    "Questions and answers about",
+    "Case studies in",
+)
+KINDS = {
+    MediaEntry.Type.VIDEO: ("Lecture", "Tutorial", "Seminar", "Lab demo", "Interview"),
+    MediaEntry.Type.AUDIO: ("Podcast", "Recording", "Talk"),
+    MediaEntry.Type.IMAGE: ("Diagram", "Poster", "Photo", "Slide"),
+    MediaEntry.Type.ROOM: ("Office hours", "Live Q&A", "Study group", "Workshop"),
+}
+TYPE_WEIGHTS = {
+    MediaEntry.Type.VIDEO: 50,
+    MediaEntry.Type.AUDIO: 15,
+    MediaEntry.Type.IMAGE: 20,
+    MediaEntry.Type.ROOM: 15,
+}
+STATUS_WEIGHTS = {
+    MediaEntry.Status.PRIVATE: 50,
+    MediaEntry.Status.UNLISTED: 20,
+    MediaEntry.Status.PUBLISHED: 30,
+}
+THUMBNAILS = ("aurora", "campus", "cells", "city", "forest", "lab", "lecture", "ocean")
+FIRST_NAMES = (
+    "Ada", "Ben", "Chloe", "Dev", "Elif", "Farah", "Gus", "Hana", "Ivan", "Jade",
+    "Kofi", "Lena", "Marco", "Nia", "Omar", "Priya", "Quinn", "Rosa", "Sami", "Theo",
+)  # fmt: skip
+LAST_NAMES = (
+    "Adams", "Bauer", "Costa", "Dubois", "Evans", "Fischer", "Garcia", "Hughes", "Ito",
+    "Jensen", "Khan", "Larsen", "Moreau", "Novak", "Okafor", "Patel", "Quist", "Rossi",
+    "Silva", "Tanaka",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """How many rows of each kind to seed."""
+
+    users: int
+    groups: int
+    entries: int
+    owner_entries: int
+    member_grants_per_group: int
+    member_rooms_per_group: int
+    user_grants: int
+    group_grants: int
+    room_user_grants: int
+    room_group_grants: int
+
+    @classmethod
+    def at_scale(cls, scale: float) -> Sizes:
+        """Return the full data set (scale 1.0) shrunk or grown by `scale`."""
+
+        def n(full: int, minimum: int) -> int:
+            return max(minimum, round(full * scale))
+
+        return cls(
+            users=n(20_000, 50),
+            groups=n(2_000, 20),
+            entries=n(50_000, 100),
+            owner_entries=n(5_000, 10),
+            member_grants_per_group=n(300, 5),
+            member_rooms_per_group=n(20, 1),
+            user_grants=n(25_000, 10),
+            group_grants=n(10_000, 10),
+            room_user_grants=n(5_000, 5),
+            room_group_grants=n(1_000, 5),
+        )
+
+
+@dataclass(frozen=True)
+class BenchData:
+    """The seeded data set and the rows the timed pages need."""
+
+    sizes: Sizes
+    owner: User
+    member: User
+    entry_id: int
+    rooms: int
+    member_visible_entries: int
+    permission_rows: int
+
+    @property
+    def users(self) -> dict[str, User]:
+        return {OWNER_USERNAME: self.owner, MEMBER_USERNAME: self.member}
+
+
+def seed(scale: float = 1.0) -> BenchData:
+    """Fill the current (throwaway) database with the bench data set."""
+    sizes = Sizes.at_scale(scale)
+    rng = random.Random(SEED)
+    with transaction.atomic():
+        # The product's main feature is on: moderator grants count.
+        Module.objects.update_or_create(
+            name=Module.Name.CHAT_AND_COLLABORATION, defaults={"enabled": True}
+        )
+        owner, member, others = _seed_users(rng, sizes.users)
+        groups = _seed_groups(rng, sizes.groups, others, member)
+        entries = _seed_entries(rng, sizes, owner, others)
+        rooms = _seed_rooms(entries)
+        showcase = entries[_first_owned(entries, owner)]
+        member_visible, rows = _seed_grants(rng, sizes, entries, rooms, groups, others)
+        rows += _seed_showcase_access(rng, showcase, owner, others, groups[MEMBER_GROUPS:])
+    _analyze()
+    return BenchData(
+        sizes=sizes,
+        owner=owner,
+        member=member,
+        entry_id=showcase.pk,
+        rooms=len(rooms),
+        member_visible_entries=member_visible,
+        permission_rows=rows,
+    )
+
+
+def _seed_users(rng: random.Random, count: int) -> tuple[User, User, list[User]]:
+    """Create the owner, the member and everyone else, all with one precomputed hash."""
+    password = make_password(PASSWORD)
+    people = [(OWNER_USERNAME, "Bench Owner"), (MEMBER_USERNAME, "Bench Member")]
+    people += [
+        (f"user{index:05}", f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}")
+        for index in range(1, count - 1)
+    ]
+    users = User.objects.bulk_create(
+        [
+            User(
+                username=username,
+                display_name=name,
+                email=f"{username}@bench.example",
+                password=password,
+            )
+            for username, name in people
+        ],
+        batch_size=BATCH_SIZE,
+    )
+    # bulk_create skips User.save(), which indexes the names that suggestions search.
+    NameKey.objects.bulk_create(
+        [NameKey(user=user, key=key) for user in users for key in sorted(user.name_key_set())],
+        batch_size=BATCH_SIZE,
+    )
+    return users[0], users[1], users[2:]
+
+
+def _seed_groups(
+    rng: random.Random, count: int, others: Sequence[User], member: User
+) -> list[Group]:
+    """Create groups of about twenty members; the member belongs to the first five."""
+    groups = Group.objects.bulk_create(
+        [Group(name=f"{rng.choice(TOPICS).title()} team {index:04}") for index in range(count)],
+        batch_size=BATCH_SIZE,
+    )
+    memberships = {(member.pk, group.pk) for group in groups[:MEMBER_GROUPS]}
+    for group in groups:
+        size = min(len(others), rng.randint(15, 25))
+        memberships.update((user.pk, group.pk) for user in rng.sample(others, size))
+    through = User.groups.through
+    through.objects.bulk_create(
+        [through(user_id=user_id, group_id=group_id) for user_id, group_id in sorted(memberships)],
+        batch_size=BATCH_SIZE,
+    )
+    return groups
+
+
+def _seed_entries(
+    rng: random.Random, sizes: Sizes, owner: User, others: Sequence[User]
+) -> list[MediaEntry]:
+    """Create the catalogue, the owner's entries spread among everyone else's."""
+    owner_ids = [owner.pk] * sizes.owner_entries
+    owner_ids += [rng.choice(others).pk for _ in range(sizes.entries - sizes.owner_entries)]
+    rng.shuffle(owner_ids)
+    entries = [_entry(rng, owner_id) for owner_id in owner_ids]
+    showcase = entries[_first_owned(entries, owner)]
+    showcase.media_type = MediaEntry.Type.ROOM
+    showcase.status = MediaEntry.Status.PUBLISHED
+    showcase.duration_seconds = None
+    showcase.thumbnail = ""
+    stamps = [(entry.created_at, entry.updated_at) for entry in entries]
+    MediaEntry.objects.bulk_create(entries, batch_size=BATCH_SIZE)
+    _restore_timestamps(entries, stamps)
+    return entries
+
+
+def _restore_timestamps(
+    entries: Sequence[MediaEntry], stamps: Sequence[tuple[datetime, datetime]]
+) -> None:
+    """Write back the spread-out timestamps that bulk_create replaced with now.
+
+    One prepared UPDATE run for every row: bulk_update's CASE expressions are far slower.
+    """
+    adapt = connection.ops.adapt_datetimefield_value
+    table = connection.ops.quote_name(MediaEntry._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {table} SET created_at = %s, updated_at = %s WHERE id = %s",
+            [
+                (adapt(created_at), adapt(updated_at), entry.pk)
+                for entry, (created_at, updated_at) in zip(entries, stamps, strict=True)
+            ],
+        )
+    for entry, (created_at, updated_at) in zip(entries, stamps, strict=True):
+        entry.created_at, entry.updated_at = created_at, updated_at
+
+
+def _entry(rng: random.Random, owner_id: int) -> MediaEntry:
+    """Return one unsaved entry with believable, deterministic details."""
+    media_type = rng.choices(list(TYPE_WEIGHTS), weights=list(TYPE_WEIGHTS.values()))[0]
+    status = rng.choices(list(STATUS_WEIGHTS), weights=list(STATUS_WEIGHTS.values()))[0]
+    first, second, third, fourth = rng.sample(TOPICS, 4)
+    has_length = media_type in (MediaEntry.Type.VIDEO, MediaEntry.Type.AUDIO)
+    has_artwork = media_type != MediaEntry.Type.ROOM and rng.random() < 0.5
+    created_at = EPOCH + timedelta(seconds=rng.randrange(SPAN_SECONDS))
+    return MediaEntry(
+        owner_id=owner_id,
+        name=f"{rng.choice(KINDS[media_type])} {rng.randint(1, 40)}: "
+        f"{first.capitalize()} and {second}",
+        description=f"{rng.choice(OPENERS)} {first}, {second} and {third}, "
+        f"with examples from {fourth}.",
+        tags=", ".join(rng.sample(TOPICS, rng.randint(1, 3))),
+        media_type=media_type,
+        duration_seconds=rng.randint(30, 7200) if has_length else None,
+        thumbnail=f"{rng.choice(THUMBNAILS)}.svg" if has_artwork else "",
+        status=status,
+        created_at=created_at,
+        updated_at=created_at + timedelta(seconds=rng.randrange(EDIT_SECONDS)),
+    )
+
+
+def _first_owned(entries: Sequence[MediaEntry], owner: User) -> int:
+    return next(index for index, entry in enumerate(entries) if entry.owner_id == owner.pk)
+
+
+def _seed_rooms(entries: Iterable[MediaEntry]) -> list[Room]:
+    """Give every entry of type room its room record."""
+    return Room.objects.bulk_create(
+        [Room(media_id=entry.pk) for entry in entries if entry.is_room],
+        batch_size=BATCH_SIZE,
+    )
+
+
+def _permissions() -> dict[Role, Permission]:
+    codenames = {codename: role for role, codename in ROLE_CODENAMES.items()}
+    return {
+        codenames[permission.codename]: permission
+        for permission in Permission.objects.filter(codename__in=codenames)
+    }
+
+
+def _seed_grants(
+    rng: random.Random,
+    sizes: Sizes,
+    entries: Sequence[MediaEntry],
+    rooms: Sequence[Room],
+    groups: Sequence[Group],
+    others: Sequence[User],
+) -> tuple[int, int]:
+    """Share entries with the member's five groups, plus background grants for everyone.
+
+    Returns how many entries the member sees through the groups, and the rows written.
+    """
+    permission = _permissions()
+    collaborator_weights = (20, 10, 70)  # co-editor, co-publisher, co-viewer
+    media_users: set[tuple[int, int, int]] = set()
+    media_groups: set[tuple[int, int, int]] = set()
+    room_users: set[tuple[int, int, int]] = set()
+    room_groups: set[tuple[int, int, int]] = set()
+    for group in groups[:MEMBER_GROUPS]:
+        for entry in rng.sample(entries, min(len(entries), sizes.member_grants_per_group)):
+            role = rng.choices(COLLABORATOR_ROLES, weights=collaborator_weights)[0]
+            media_groups.add((group.pk, permission[role].pk, entry.pk))
+        for room in rng.sample(rooms, min(len(rooms), sizes.member_rooms_per_group)):
+            room_groups.add((group.pk, permission[Role.ROOM_MODERATOR].pk, room.pk))
+    member_visible = len({row[2] for row in media_groups} | {row[2] for row in room_groups})
+    for _ in range(sizes.user_grants):
+        role = rng.choices(COLLABORATOR_ROLES, weights=collaborator_weights)[0]
+        media_users.add((rng.choice(others).pk, permission[role].pk, rng.choice(entries).pk))
+    for _ in range(sizes.group_grants):
+        role = rng.choices(COLLABORATOR_ROLES, weights=collaborator_weights)[0]
+        group = rng.choice(groups[MEMBER_GROUPS:] or groups)
+        media_groups.add((group.pk, permission[role].pk, rng.choice(entries).pk))
+    for _ in range(sizes.room_user_grants):
+        role = rng.choice(MODERATOR_ROLES)
+        room_users.add((rng.choice(others).pk, permission[role].pk, rng.choice(rooms).pk))
+    for _ in range(sizes.room_group_grants):
+        role = rng.choice(MODERATOR_ROLES)
+        group = rng.choice(groups[MEMBER_GROUPS:] or groups)
+        room_groups.add((group.pk, permission[role].pk, rng.choice(rooms).pk))
+    _insert(MediaEntryUserObjectPermission, "user_id", media_users)
+    _insert(MediaEntryGroupObjectPermission, "group_id", media_groups)
+    _insert(RoomUserObjectPermission, "user_id", room_users)
+    _insert(RoomGroupObjectPermission, "group_id", room_groups)
+    return member_visible, len(media_users) + len(media_groups) + len(room_users) + len(room_groups)
+
+
+def _insert(model: type, holder: str, rows: Iterable[tuple[int, int, int]]) -> None:
+    """Bulk-insert guardian rows given as (holder id, permission id, object id)."""
+    model.objects.bulk_create(
+        [
+            model(**{holder: holder_id}, permission_id=permission_id, content_object_id=object_id)
+            for holder_id, permission_id, object_id in sorted(rows)
+        ],
+        batch_size=BATCH_SIZE,
+    )
+
+
+def _seed_showcase_access(
+    rng: random.Random,
+    entry: MediaEntry,
+    owner: User,
+    others: Sequence[User],
+    groups: Sequence[Group],
+) -> int:
+    """Give the timed entry collaborators, moderators and an audit log, as a busy room has.
+
+    Returns the permission rows written.
+    """
+    permission = _permissions()
+    people = rng.sample(others, 12)
+    user_roles = [
+        (people[0], Role.CO_EDITOR),
+        (people[1], Role.CO_EDITOR),
+        (people[2], Role.CO_PUBLISHER),
+        (people[3], Role.CO_VIEWER),
+        (people[4], Role.CO_VIEWER),
+        (people[5], Role.CO_VIEWER),
+        (people[6], Role.ROOM_MODERATOR),
+        (people[7], Role.ROOM_MODERATOR),
+        (people[8], Role.ROOM_MODERATOR),
+        (people[9], Role.ROOM_MODERATOR),
+        (people[9], Role.CHAT_MODERATOR),
+        (people[10], Role.CHAT_MODERATOR),
+        (people[11], Role.CHAT_MODERATOR),
+    ]
+    teams = rng.sample(list(groups), 3)
+    group_roles = [
+        (teams[0], Role.CO_VIEWER),
+        (teams[1], Role.ROOM_MODERATOR),
+        (teams[2], Role.CHAT_MODERATOR),
+    ]
+    written = 0
+    for principal, role in [*user_roles, *group_roles]:
+        is_group = isinstance(principal, Group)
+        is_room = role in MODERATOR_ROLES
+        model = {
+            (False, False): MediaEntryUserObjectPermission,
+            (True, False): MediaEntryGroupObjectPermission,
+            (False, True): RoomUserObjectPermission,
+            (True, True): RoomGroupObjectPermission,
+        }[(is_group, is_room)]
+        _, created = model.objects.get_or_create(
+            **{"group" if is_group else "user": principal},
+            permission=permission[role],
+            content_object_id=entry.pk,
+        )
+        written += created
+    AccessChange.objects.bulk_create(
+        [
+            AccessChange(
+                entry=entry,
+                actor=owner,
+                user=None if isinstance(principal, Group) else principal,
+                group=principal if isinstance(principal, Group) else None,
+                principal_name=str(principal),
+                before=[],
+                after=[role.value],
+            )
+            for principal, role in [*user_roles, *group_roles]
+        ]
+    )
+    return written
+
+
+def _analyze() -> None:
+    """On PostgreSQL, do what autovacuum would soon do, so plans don't change mid-run.
+
+    SQLite is left as a deployment leaves it: Django never runs ANALYZE there.
+    """
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")

@@ -1,0 +1,385 @@
+"""Time the main pages in-process against a large, deterministic data set: `make bench`.
+
+The data goes into a throwaway test database, never the developer's: a temporary file
+on SQLite (so timings resemble a deployment, not memory), `test_<name>` on PostgreSQL.
+Each page gets warm-up requests, then timed samples through the whole middleware stack
+with `django.test.Client`; one more request, outside the samples, counts its queries.
+
+A page's ratio is its p50 over the floor's p50. The floor is a signed-in page that
+renders only the base template; it is timed before the pages and again after them, and
+its p50 is taken over both runs' samples together, so drift during the run is shared.
+Percentiles are nearest-rank.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import platform
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from math import ceil
+from pathlib import Path
+from time import perf_counter, perf_counter_ns
+from typing import Any
+
+import django
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
+from django.db.backends.base.creation import TEST_DATABASE_PREFIX
+from django.http import HttpResponse
+from django.test import Client, override_settings
+from django.test.utils import (
+    CaptureQueriesContext,
+    setup_test_environment,
+    teardown_test_environment,
+)
+from django.urls import NoReverseMatch, reverse
+
+from mediaspace import bench_data
+from mediaspace.bench_data import MEMBER_USERNAME, OWNER_USERNAME, SEARCH_WORD, BenchData
+
+SAMPLES = 300
+QUICK_SAMPLES = 30
+QUICK_SCALE = 0.1
+WARMUP = 20
+PAGE_TARGET = 3.0
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page to time: who asks for what, and how many floors its p50 may cost."""
+
+    label: str
+    user: str | None  # a bench username; None asks anonymously
+    url: str | Callable[[BenchData], str]  # a URL name, or a function of the bench data
+    method: str = "get"
+    data: Mapping[str, str] | None = None
+    target: float | None = None
+
+
+def entry_url(name: str) -> Callable[[BenchData], str]:
+    """Return a URL builder for one of the timed entry's pages."""
+    return lambda bench: reverse(name, kwargs={"entry_id": bench.entry_id})
+
+
+FLOOR = Page("floor", OWNER_USERNAME, "bench_floor")
+
+# Later work adds its pages here.
+PAGES = [
+    Page("sign-in", None, "login"),
+    Page("my-media owner", OWNER_USERNAME, "my_media", target=PAGE_TARGET),
+    Page(
+        "my-media owner search",
+        OWNER_USERNAME,
+        "my_media",
+        data={"q": SEARCH_WORD},
+        target=PAGE_TARGET,
+    ),
+    Page("my-media member", MEMBER_USERNAME, "my_media", target=PAGE_TARGET),
+    Page(
+        "my-media member search",
+        MEMBER_USERNAME,
+        "my_media",
+        data={"q": SEARCH_WORD},
+        target=PAGE_TARGET,
+    ),
+    Page("media page", OWNER_USERNAME, entry_url("media_detail"), target=PAGE_TARGET),
+    Page("edit details", OWNER_USERNAME, entry_url("media_edit"), target=PAGE_TARGET),
+]
+
+
+@dataclass
+class Timing:
+    """The samples and query count of one page; no URL means it is not built yet."""
+
+    page: Page
+    url: str | None = None
+    samples_ns: list[int] = field(default_factory=list)
+    queries: int | None = None
+
+    def percentile_ms(self, fraction: float) -> float:
+        """Return the nearest-rank percentile of the samples, in milliseconds."""
+        ordered = sorted(self.samples_ns)
+        return ordered[max(0, ceil(fraction * len(ordered)) - 1)] / 1e6
+
+
+@contextmanager
+def throwaway_database() -> Iterator[None]:
+    """Run the block against a new test database, destroyed afterwards."""
+    test_settings = connection.settings_dict["TEST"]
+    old_test_name = test_settings.get("NAME")
+    temporary = None
+    if connection.vendor == "sqlite":
+        # A real file, not Django's default in-memory test database.
+        temporary = Path(tempfile.mkdtemp(prefix="mediaspace-bench-"))
+        test_settings["NAME"] = str(temporary / "bench.sqlite3")
+    setup_test_environment(debug=False)
+    try:
+        old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+        try:
+            yield
+        finally:
+            connection.creation.destroy_test_db(old_name, verbosity=0, keepdb=False)
+    finally:
+        teardown_test_environment()
+        test_settings["NAME"] = old_test_name
+        if temporary is not None:
+            shutil.rmtree(temporary, ignore_errors=True)
+
+
+def is_test_database() -> bool:
+    """Return whether the current database is a test database, safe to fill."""
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+        return True
+    return Path(str(connection.settings_dict["NAME"])).name.startswith(TEST_DATABASE_PREFIX)
+
+
+def signed_in_clients(bench: BenchData) -> dict[str | None, Client]:
+    """Return one test client per bench user, plus an anonymous one."""
+    clients: dict[str | None, Client] = {None: Client()}
+    for username, user in bench.users.items():
+        clients[username] = Client()
+        clients[username].force_login(user)
+    return clients
+
+
+def resolve(page: Page, bench: BenchData) -> str | None:
+    """Return the page's URL, or None when its URL name does not exist yet."""
+    try:
+        return page.url(bench) if callable(page.url) else reverse(page.url)
+    except NoReverseMatch:
+        return None
+
+
+def timed_request(page: Page, client: Client, url: str) -> int:
+    """Send the page's request and return its duration in ns; fail loudly unless 200."""
+    send = getattr(client, page.method)
+    started = perf_counter_ns()
+    try:
+        response: HttpResponse = send(url, page.data)
+    except Exception as error:
+        raise CommandError(f"{page.label}: {page.method.upper()} {url} raised {error!r}") from error
+    elapsed = perf_counter_ns() - started
+    if response.status_code != 200:
+        where = f" to {response['Location']}" if response.has_header("Location") else ""
+        raise CommandError(
+            f"{page.label}: {page.method.upper()} {url} answered "
+            f"{response.status_code}{where}, expected 200"
+        )
+    return elapsed
+
+
+class Command(BaseCommand):
+    help = "Seed a throwaway database with a large data set and time the main pages in-process."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--samples",
+            type=int,
+            help=f"timed requests per page (default {SAMPLES}, {QUICK_SAMPLES} with --quick)",
+        )
+        parser.add_argument(
+            "--quick",
+            action="store_true",
+            help=f"seed a data set {QUICK_SCALE:g} times the size and take fewer samples",
+        )
+        parser.add_argument(
+            "--json",
+            type=Path,
+            default=settings.BASE_DIR / "bench-results.json",
+            help="where to write the results (default: bench-results.json)",
+        )
+        parser.add_argument(
+            "--check",
+            action="store_true",
+            help="exit non-zero when a page's p50 ratio to the floor exceeds its target",
+        )
+        # For tests: shrink the data set further, and seed the test database in use.
+        parser.add_argument("--scale", type=float, help=argparse.SUPPRESS)
+        parser.add_argument("--in-current-db", action="store_true", help=argparse.SUPPRESS)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        self.verbosity = options["verbosity"]
+        quick = options["quick"]
+        scale = options["scale"] if options["scale"] is not None else (QUICK_SCALE if quick else 1)
+        samples = options["samples"]
+        if samples is None:
+            samples = QUICK_SAMPLES if quick else SAMPLES
+        if samples < 1 or scale <= 0:
+            raise CommandError("--samples and --scale must be positive.")
+        if options["in_current_db"]:
+            if not is_test_database():
+                raise CommandError("--in-current-db only seeds a test database.")
+            report = self.run(scale, samples)
+        else:
+            with throwaway_database():
+                report = self.run(scale, samples)
+        options["json"].write_text(json.dumps(report, indent=2) + "\n")
+        self.stdout.write(f"Results written to {options['json']}")
+        if options["check"]:
+            self.check_targets(report)
+
+    def run(self, scale: float, samples: int) -> dict[str, Any]:
+        """Seed the data set, time every page and return the report."""
+        started = perf_counter()
+        bench = bench_data.seed(scale)
+        seed_seconds = perf_counter() - started
+        self.stdout.write(self.describe_data(bench, seed_seconds))
+        allowed_hosts = [*settings.ALLOWED_HOSTS, "testserver"]
+        with override_settings(
+            ROOT_URLCONF="mediaspace.bench_urls", DEBUG=False, ALLOWED_HOSTS=allowed_hosts
+        ):
+            clients = signed_in_clients(bench)
+            first_floor = self.time_page(FLOOR, bench, clients, samples)
+            timings = [self.time_page(page, bench, clients, samples) for page in PAGES]
+            last_floor = self.time_page(FLOOR, bench, clients, samples)
+        floor = Timing(
+            FLOOR,
+            first_floor.url,
+            first_floor.samples_ns + last_floor.samples_ns,
+            first_floor.queries,
+        )
+        report = self.build_report(bench, seed_seconds, samples, floor, timings)
+        report["floor"]["runs_p50_ms"] = [
+            round(run.percentile_ms(0.5), 3) for run in (first_floor, last_floor)
+        ]
+        self.print_report(report)
+        return report
+
+    def time_page(
+        self, page: Page, bench: BenchData, clients: dict[str | None, Client], samples: int
+    ) -> Timing:
+        """Warm the page up, count its queries once, then take the timed samples."""
+        url = resolve(page, bench)
+        if url is None:
+            return Timing(page)
+        client = clients[page.user]
+        for _ in range(WARMUP):
+            timed_request(page, client, url)
+        with CaptureQueriesContext(connection) as context:
+            timed_request(page, client, url)
+        # Read the log now: the next request resets it.
+        queries = context.captured_queries
+        if self.verbosity >= 2:
+            self.print_queries(page, queries)
+        gc.collect()
+        samples_ns = [timed_request(page, client, url) for _ in range(samples)]
+        return Timing(page, url, samples_ns, len(queries))
+
+    def build_report(
+        self,
+        bench: BenchData,
+        seed_seconds: float,
+        samples: int,
+        floor: Timing,
+        timings: list[Timing],
+    ) -> dict[str, Any]:
+        """Return the results as plain data, for the table and the JSON file."""
+        floor_p50 = floor.percentile_ms(0.5)
+        return {
+            "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
+            "database": {
+                "vendor": connection.vendor,
+                "version": ".".join(map(str, connection.get_database_version())),
+            },
+            "python": platform.python_version(),
+            "django": django.get_version(),
+            "sizes": {
+                **asdict(bench.sizes),
+                "rooms": bench.rooms,
+                "member_visible_entries": bench.member_visible_entries,
+                "permission_rows": bench.permission_rows,
+            },
+            "seed_seconds": round(seed_seconds, 2),
+            "samples": samples,
+            "warmup": WARMUP,
+            "floor": {
+                "p50_ms": round(floor_p50, 3),
+                "method": "p50 of the first and last floor runs' samples together",
+            },
+            "pages": [self.page_result(timing, floor_p50) for timing in [floor, *timings]],
+        }
+
+    def page_result(self, timing: Timing, floor_p50: float) -> dict[str, Any]:
+        """Return one page's line of the report."""
+        page = timing.page
+        result: dict[str, Any] = {
+            "label": page.label,
+            "user": page.user,
+            "url": timing.url,
+            "p50_ms": None,
+            "p95_ms": None,
+            "queries": timing.queries,
+            "ratio": None,
+            "target": page.target,
+            "skipped": timing.url is None,
+        }
+        if timing.url is not None:
+            p50 = timing.percentile_ms(0.5)
+            result["p50_ms"] = round(p50, 3)
+            result["p95_ms"] = round(timing.percentile_ms(0.95), 3)
+            result["ratio"] = round(p50 / floor_p50, 2)
+        return result
+
+    def describe_data(self, bench: BenchData, seed_seconds: float) -> str:
+        """Return the line that says what was seeded and how long it took."""
+        sizes = bench.sizes
+        return (
+            f"Seeding took {seed_seconds:.1f} s ({connection.vendor}): {sizes.users:,} users, "
+            f"{sizes.groups:,} groups, {sizes.entries:,} entries ({sizes.owner_entries:,} "
+            f"owned by {OWNER_USERNAME}), {bench.rooms:,} rooms, "
+            f"{bench.permission_rows:,} permission rows; {MEMBER_USERNAME} sees "
+            f"{bench.member_visible_entries:,} entries through {bench_data.MEMBER_GROUPS} groups."
+        )
+
+    def print_report(self, report: dict[str, Any]) -> None:
+        """Write the results table."""
+        database, floor = report["database"], report["floor"]
+        first, last = floor["runs_p50_ms"]
+        self.stdout.write(
+            f"{database['vendor']} {database['version']} · {report['samples']} samples per "
+            f"page after {report['warmup']} warm-up requests · floor p50 {first:.2f} ms "
+            f"(first run), {last:.2f} ms (last run); ratios use both runs' samples together."
+        )
+        header = f"{'page':<24}{'user':<14}{'p50 ms':>8}{'p95 ms':>9}{'queries':>9}"
+        self.stdout.write(f"\n{header}{'ratio':>8}{'target':>8}")
+        self.stdout.write("-" * (len(header) + 16))
+        for row in report["pages"]:
+            self.stdout.write(self.format_row(row))
+
+    def format_row(self, row: dict[str, Any]) -> str:
+        """Return one line of the table."""
+        start = f"{row['label']:<24}{row['user'] or 'anonymous':<14}"
+        if row["skipped"]:
+            return f"{start}skipped (not built yet)"
+        target = f"{row['target']:.1f}" if row["target"] is not None else "-"
+        over = row["target"] is not None and row["ratio"] > row["target"]
+        line = (
+            f"{start}{row['p50_ms']:>8.2f}{row['p95_ms']:>9.2f}{row['queries']:>9}"
+            f"{row['ratio']:>8.2f}{target:>8}"
+        )
+        return f"{line}  {self.style.ERROR('over target')}" if over else line
+
+    def print_queries(self, page: Page, captured: list[dict[str, str]]) -> None:
+        """Write the queries of the counted request, with their times."""
+        self.stdout.write(f"\n{page.label}: {len(captured)} queries")
+        for query in captured:
+            self.stdout.write(f"  {query['time']} s  {query['sql']}")
+
+    def check_targets(self, report: dict[str, Any]) -> None:
+        """Fail when any page is slower, relative to the floor, than its target."""
+        over = [
+            f"{row['label']} ({row['ratio']:.2f} > {row['target']:.1f})"
+            for row in report["pages"]
+            if not row["skipped"] and row["target"] is not None and row["ratio"] > row["target"]
+        ]
+        if over:
+            raise CommandError(f"Over target: {', '.join(over)}.")
+        self.stdout.write(self.style.SUCCESS("Every page is within its target."))

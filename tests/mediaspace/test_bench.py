@@ -1,0 +1,50 @@
+"""`manage.py bench` seeds, times and reports; a tiny data set keeps this test quick."""
+
+from __future__ import annotations
+
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from mediaspace.management.commands import bench
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_times_the_floor_and_my_media_and_writes_json(tmp_path, monkeypatch):
+    not_built = bench.Page("not built", bench.OWNER_USERNAME, "no_such_page")
+    monkeypatch.setattr(bench, "PAGES", [*bench.PAGES, not_built])
+    path = tmp_path / "b.json"
+
+    call_command(
+        "bench",
+        "--quick",
+        "--scale",
+        "0.01",
+        "--samples",
+        "5",
+        "--in-current-db",
+        "--json",
+        str(path),
+        stdout=StringIO(),
+    )
+
+    results = json.loads(path.read_text())
+    pages = {page["label"]: page for page in results["pages"]}
+    for label in ["floor", "my-media owner", "my-media member", "my-media owner search"]:
+        assert pages[label]["p50_ms"] > 0
+        assert type(pages[label]["queries"]) is int
+    assert pages["floor"]["ratio"] == 1.0
+    assert pages["floor"]["queries"] >= 2  # the session and the signed-in user
+    assert pages["not built"]["skipped"] is True
+    assert results["sizes"]["users"] == 200
+    assert results["samples"] == 5
+
+
+def test_it_refuses_to_seed_a_database_that_is_not_for_tests(monkeypatch):
+    monkeypatch.setattr(bench, "is_test_database", lambda: False)
+
+    with pytest.raises(CommandError, match="test database"):
+        call_command("bench", "--in-current-db", "--scale", "0.01", stdout=StringIO())
