@@ -107,9 +107,7 @@ def test_the_whole_flow_works_with_the_keyboard_alone(page, live_server, room, p
     assert permissions.principal_roles(room, paula) == {Role.ROOM_MODERATOR}
 
 
-def test_backspace_removes_the_last_chip_and_escape_closes(
-    page, live_server, room, paula, sign_in
-):
+def test_backspace_removes_the_last_chip_and_escape_closes(page, live_server, room, paula, sign_in):
     sign_in("olivia", TEST_PASSWORD)
     page.goto(f"{live_server.url}/media/{room.pk}/edit/roles/")
     page.get_by_text("Add users").click()
