@@ -9,6 +9,8 @@ from django.contrib.auth.models import Group
 from django.db.models import CharField, Count, Q, QuerySet, Value
 from django.db.models.functions import Lower
 from django.template.defaultfilters import pluralize
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 
 from accounts.models import NameKey, User, search_words
 from mediaspace import permissions
@@ -43,8 +45,38 @@ ROLE_FILTERS: dict[str, tuple[Role, ...]] = {
 
 @dataclass(frozen=True)
 class MediaRow:
+    """One row of My Media: the entry and what the user may do with it."""
+
     entry: MediaEntry
     access: Access
+
+    def as_context(self) -> dict[str, object]:
+        """Return the row flattened for the template.
+
+        A list renders thousands of variables: plain dictionary look-ups cost the template
+        engine far less than attribute chains through models and properties.
+        """
+        entry, access = self.entry, self.access
+        role = access.main_role
+        return {
+            "id": entry.pk,
+            "url": entry.get_absolute_url(),
+            "name": entry.name,
+            "owner_name": "" if access.is_owner else entry.owner.name,
+            "media_type": entry.media_type,
+            "type_label": entry.get_media_type_display(),
+            "duration": entry.duration_display,
+            "thumbnail": entry.thumbnail,
+            "updated_iso": entry.updated_at.isoformat(),
+            "updated": date_format(localtime(entry.updated_at), "M j, Y"),
+            "status": entry.status,
+            "status_label": entry.get_status_display(),
+            "role_label": role.label if role else "",
+            "is_owner": access.is_owner,
+            "can_edit": access.can_edit,
+            "can_publish": access.can_publish,
+            "can_delete": access.can_delete,
+        }
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -35,6 +36,14 @@ def _with_messages(request: AuthenticatedHttpRequest, response: HttpResponse) ->
     return response
 
 
+# Where the rows' artwork lives, resolved once rather than per row. The plain (unhashed)
+# names: WhiteNoise serves them too, and a folder has no manifest entry.
+ROW_ASSETS = {
+    "thumbnails": f"{settings.STATIC_URL}mediaspace/thumbnails/",
+    "icons": f"{settings.STATIC_URL}mediaspace/icons/",
+}
+
+
 @require_GET
 @vary_on_headers("HX-Request", "HX-Target")
 def my_media(request: AuthenticatedHttpRequest) -> HttpResponse:
@@ -53,9 +62,10 @@ def my_media(request: AuthenticatedHttpRequest) -> HttpResponse:
         "filters": filters,
         "options": options,
         "page": page,
+        "rows": [row.as_context() for row in page.rows],
         "next_url": f"{reverse('my_media')}?{query.urlencode()}",
         "filtered": any(options[key] for key in ("search", "media_type", "role")),
-        "status_choices": MediaEntry.Status.choices,
+        **ROW_ASSETS,
     }
     template = "mediaspace/my_media.html"
     if loading_more:
@@ -125,11 +135,8 @@ def media_status(request: AuthenticatedHttpRequest, entry_id: int) -> HttpRespon
         return redirect(request.POST.get("next") or "my_media")
     access = permissions.get_entry_for_user(request.user, entry_id)
     row = selectors.MediaRow(entry=access.entry, access=access)
-    response = render(
-        request,
-        "mediaspace/my_media.html#media-row",
-        {"row": row, "status_choices": MediaEntry.Status.choices},
-    )
+    context = {"row": row.as_context(), **ROW_ASSETS}
+    response = render(request, "mediaspace/my_media.html#media-row", context)
     return _with_messages(request, response)
 
 

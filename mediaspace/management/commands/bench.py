@@ -37,8 +37,6 @@ from django.http import HttpResponse
 from django.test import Client, override_settings
 from django.test.utils import (
     CaptureQueriesContext,
-    setup_test_environment,
-    teardown_test_environment,
 )
 from django.urls import NoReverseMatch, reverse
 
@@ -120,7 +118,8 @@ def throwaway_database() -> Iterator[None]:
         # A real file, not Django's default in-memory test database.
         temporary = Path(tempfile.mkdtemp(prefix="mediaspace-bench-"))
         test_settings["NAME"] = str(temporary / "bench.sqlite3")
-    setup_test_environment(debug=False)
+    # No setup_test_environment(): it instruments every template render for the test
+    # client's benefit, which production does not pay and which would skew the timings.
     try:
         old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
         try:
@@ -128,7 +127,6 @@ def throwaway_database() -> Iterator[None]:
         finally:
             connection.creation.destroy_test_db(old_name, verbosity=0, keepdb=False)
     finally:
-        teardown_test_environment()
         test_settings["NAME"] = old_test_name
         if temporary is not None:
             shutil.rmtree(temporary, ignore_errors=True)
