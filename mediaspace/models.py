@@ -116,6 +116,35 @@ class MediaEntryGroupObjectPermission(GroupObjectPermissionBase):
         indexes = [models.Index(fields=["group", "content_object"], name="media_gperm_group")]
 
 
+class Grant(models.Model):
+    """Who holds which permission on which entry, with group grants expanded to members.
+
+    A read-only database view over guardian's four permission tables (see migration
+    0002), so lists can ask "what is shared with this user" in one plain query. Moderator
+    grants count only while the ChatandCollaboration module is on. Never written to:
+    grants are made through mediaspace.permissions.
+    """
+
+    key = models.CharField(primary_key=True, max_length=40)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    entry = models.ForeignKey(
+        MediaEntry, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    group = models.ForeignKey(
+        Group, on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+"
+    )
+    codename = models.CharField(max_length=100)
+
+    class Meta:
+        managed = False
+        db_table = "mediaspace_grant"
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.codename} {self.entry_id}"
+
+
 class AccessChange(models.Model):
     """One grant, change or removal of permissions on an entry: the audit log."""
 

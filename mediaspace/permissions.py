@@ -15,10 +15,12 @@ from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from guardian.shortcuts import assign_perm, remove_perm
 
 from mediaspace.models import (
+    Grant,
     MediaEntry,
     MediaEntryGroupObjectPermission,
     MediaEntryUserObjectPermission,
@@ -115,40 +117,42 @@ class Access:
         return ordered[0] if ordered else None
 
 
+def _grants(user: User, *, moderation_on: bool | None = True) -> QuerySet[Grant]:
+    """Return the user's grants, direct and through groups (the Grant view).
+
+    The view already drops moderator grants while the module is off; `moderation_on`
+    False drops them too, for callers that looked the switch up themselves.
+    """
+    grants = Grant.objects.filter(user=user)
+    if moderation_on is False:
+        grants = grants.exclude(codename__in=[ROLE_CODENAMES[role] for role in MODERATOR_ROLES])
+    return grants
+
+
 def _permission_rows(
-    user: User, entry_ids: Iterable[int] | None = None, *, moderation_on: bool = True
+    user: User, entry_ids: Iterable[int] | None = None, *, moderation_on: bool | None = True
 ):
     """Return one query of (entry id, codename) for the user's direct and group grants."""
-    models_and_holders = [
-        (MediaEntryUserObjectPermission, "user"),
-        (MediaEntryGroupObjectPermission, "group__user"),
-    ]
-    if moderation_on:
-        models_and_holders += [
-            (RoomUserObjectPermission, "user"),
-            (RoomGroupObjectPermission, "group__user"),
-        ]
-    querysets = []
-    for model, holder in models_and_holders:
-        queryset = model.objects.filter(**{holder: user})
-        if entry_ids is not None:
-            queryset = queryset.filter(content_object_id__in=entry_ids)
-        querysets.append(queryset.values_list("content_object_id", "permission__codename"))
-    first, *rest = querysets
-    return first.union(*rest, all=True)
+    grants = _grants(user, moderation_on=moderation_on)
+    if entry_ids is not None:
+        grants = grants.filter(entry_id__in=entry_ids)
+    return grants.values_list("entry_id", "codename")
 
 
 def roles_for_entries(
-    user: User, entries: Iterable[MediaEntry], *, moderation_on: bool = True
+    user: User, entries: Iterable[MediaEntry], *, moderation_on: bool | None = True
 ) -> dict[int, frozenset[Role]]:
-    """Return the user's roles on each entry, with one query for all of them."""
+    """Return the user's roles on each entry, with one query for all of them.
+
+    An owner holds everything on their own entries, so those need no look-up.
+    """
     entries = list(entries)
     roles: dict[int, set[Role]] = defaultdict(set)
     for entry in entries:
         if entry.owner_id == user.pk:
             roles[entry.pk].add(Role.OWNER)
-    if entries:
-        entry_ids = [entry.pk for entry in entries]
+    entry_ids = [entry.pk for entry in entries if entry.owner_id != user.pk]
+    if entry_ids:
         for entry_id, codename in _permission_rows(user, entry_ids, moderation_on=moderation_on):
             if codename in CODENAME_ROLES:
                 roles[entry_id].add(CODENAME_ROLES[codename])
@@ -161,7 +165,9 @@ def access_for_entries(
     """Return what the user may do with each entry: one permission query for the whole list."""
     entries = list(entries)
     if moderation_on is None:
-        moderation_on = room_permissions.moderation_enabled()
+        # Only rooms have moderators: other entries need not ask about the module.
+        rooms = any(entry.is_room for entry in entries)
+        moderation_on = room_permissions.moderation_enabled() if rooms else True
     roles = roles_for_entries(user, entries, moderation_on=moderation_on)
     return {
         entry.pk: Access(entry=entry, roles=roles[entry.pk], moderation_on=moderation_on)
@@ -178,6 +184,19 @@ def shared_entry_ids(
     return sorted(
         {entry_id for entry_id, codename in rows if codenames is None or codename in codenames}
     )
+
+
+def shared_with(
+    user: User, roles: Iterable[Role] | None = None, *, moderation_on: bool | None = True
+) -> Q:
+    """Return a condition on MediaEntry: shared with the user, directly or through a group.
+
+    A subquery, so the database never receives a list of thousands of ids.
+    """
+    grants = _grants(user, moderation_on=moderation_on)
+    if roles is not None:
+        grants = grants.filter(codename__in=sorted(ROLE_CODENAMES[role] for role in roles))
+    return Q(pk__in=grants.values("entry_id"))
 
 
 def get_entry_for_user(

@@ -9,30 +9,29 @@ from django.contrib.auth.models import Group
 from django.db.models import CharField, Count, Q, QuerySet, Value
 from django.db.models.functions import Lower
 from django.template.defaultfilters import pluralize
-from django.utils.formats import date_format
 from django.utils.timezone import localtime
 
 from accounts.models import NameKey, User, search_words
 from mediaspace import permissions
 from mediaspace.models import (
     AccessChange,
+    Grant,
     MediaEntry,
     MediaEntryGroupObjectPermission,
     MediaEntryUserObjectPermission,
 )
 from mediaspace.permissions import Access, Role
-from rooms import permissions as room_permissions
 from rooms.models import RoomGroupObjectPermission, RoomUserObjectPermission
 
-PAGE_SIZE = 24
+PAGE_SIZE = 20
 
 SORTS = {
     "-updated": ("-updated_at", "-id"),
     "updated": ("updated_at", "id"),
     "-created": ("-created_at", "-id"),
     "created": ("created_at", "id"),
-    "name": ("name", "id"),
-    "-name": ("-name", "-id"),
+    "name": (Lower("name").asc(), "id"),
+    "-name": (Lower("name").desc(), "-id"),
 }
 ROLE_FILTERS: dict[str, tuple[Role, ...]] = {
     "owner": (Role.OWNER,),
@@ -41,6 +40,10 @@ ROLE_FILTERS: dict[str, tuple[Role, ...]] = {
     "co-viewer": (Role.CO_VIEWER,),
     "moderator": permissions.MODERATOR_ROLES,
 }
+
+
+TYPE_LABELS = dict(MediaEntry.Type.choices)
+STATUS_LABELS = dict(MediaEntry.Status.choices)
 
 
 @dataclass(frozen=True)
@@ -58,19 +61,20 @@ class MediaRow:
         """
         entry, access = self.entry, self.access
         role = access.main_role
+        updated = localtime(entry.updated_at)
         return {
             "id": entry.pk,
             "url": entry.get_absolute_url(),
             "name": entry.name,
             "owner_name": "" if access.is_owner else entry.owner.name,
             "media_type": entry.media_type,
-            "type_label": entry.get_media_type_display(),
+            "type_label": TYPE_LABELS[entry.media_type],
             "duration": entry.duration_display,
             "thumbnail": entry.thumbnail,
-            "updated_iso": entry.updated_at.isoformat(),
-            "updated": date_format(localtime(entry.updated_at), "M j, Y"),
+            "updated_iso": updated.isoformat(),
+            "updated": f"{updated:%b} {updated.day}, {updated.year}",
             "status": entry.status,
-            "status_label": entry.get_status_display(),
+            "status_label": STATUS_LABELS[entry.status],
             "role_label": role.label if role else "",
             "is_owner": access.is_owner,
             "can_edit": access.can_edit,
@@ -82,7 +86,7 @@ class MediaRow:
 @dataclass(frozen=True)
 class MediaPage:
     rows: list[MediaRow]
-    total: int
+    total: int | None  # None: not counted (a filtered list with more to load)
     start: int
     has_more: bool
 
@@ -92,33 +96,40 @@ class MediaPage:
         return self.start + len(self.rows)
 
 
-def my_media_queryset(
+def my_media_parts(
     user: User,
     *,
     search: str = "",
     media_type: str = "",
     role: str = "",
-    sort: str = "-updated",
-    moderation_on: bool = True,
-) -> QuerySet[MediaEntry]:
-    """Return the entries the user owns or that are shared with them, filtered and sorted."""
+    moderation_on: bool | None = True,
+) -> list[QuerySet[MediaEntry]]:
+    """Return My Media as two querysets: what the user owns, and what is shared with them.
+
+    Kept apart because each has an index-friendly shape: the owner's entries come
+    straight off the (owner, sort key) indexes, the shared ones off the permission tables.
+    An entry is never in both: the owner cannot be granted a role on their own entry.
+    """
     wanted = ROLE_FILTERS.get(role)
-    if wanted == (Role.OWNER,):
-        visible = Q(owner=user)
-    elif wanted:
-        shared = permissions.shared_entry_ids(user, wanted, moderation_on=moderation_on)
-        visible = Q(pk__in=shared) & ~Q(owner=user)
-    else:
-        shared = permissions.shared_entry_ids(user, moderation_on=moderation_on)
-        visible = Q(owner=user) | Q(pk__in=shared) if shared else Q(owner=user)
-    queryset = MediaEntry.objects.filter(visible)
-    if media_type:
-        queryset = queryset.filter(media_type=media_type)
-    for word in search.split():
-        queryset = queryset.filter(
-            Q(name__icontains=word) | Q(description__icontains=word) | Q(tags__icontains=word)
+    parts = []
+    if wanted is None or wanted == (Role.OWNER,):
+        parts.append(MediaEntry.objects.filter(owner=user))
+    if wanted != (Role.OWNER,):
+        parts.append(
+            MediaEntry.objects.filter(
+                permissions.shared_with(user, wanted, moderation_on=moderation_on)
+            )
         )
-    return queryset.order_by(*SORTS.get(sort, SORTS["-updated"]))
+    filtered = []
+    for queryset in parts:
+        if media_type:
+            queryset = queryset.filter(media_type=media_type)
+        for word in search.split():
+            queryset = queryset.filter(
+                Q(name__icontains=word) | Q(description__icontains=word) | Q(tags__icontains=word)
+            )
+        filtered.append(queryset)
+    return filtered
 
 
 def my_media_page(
@@ -131,33 +142,68 @@ def my_media_page(
     start: int = 0,
     stop: int = PAGE_SIZE,
 ) -> MediaPage:
-    """Return rows start..stop of My Media with each row's access, in constant queries."""
-    moderation_on = room_permissions.moderation_enabled()
-    queryset = my_media_queryset(
-        user,
-        search=search,
-        media_type=media_type,
-        role=role,
-        sort=sort,
-        moderation_on=moderation_on,
+    """Return rows start..stop of My Media with each row's access, in constant queries.
+
+    Each part (owned, shared) yields the ids and sort keys of its first `stop` entries;
+    they are merged here, and only the page's rows are fetched in full.
+    """
+    # The module's switch is folded into the queries rather than asked for separately.
+    parts = my_media_parts(
+        user, search=search, media_type=media_type, role=role, moderation_on=None
     )
-    entries = list(queryset.select_related("owner")[start : stop + 1])
-    has_more = len(entries) > stop - start
-    entries = entries[: stop - start]
-    access = permissions.access_for_entries(user, entries, moderation_on=moderation_on)
-    total = queryset.count() if (has_more or start) else start + len(entries)
+    order = SORTS.get(sort, SORTS["-updated"])
+    key_field = {"updated": "updated_at", "created": "created_at"}.get(sort.lstrip("-"), "name")
+    candidates = [
+        row
+        for queryset in parts
+        for row in queryset.order_by(*order).values_list(key_field, "pk")[: stop + 1]
+    ]
+    if key_field == "name":
+        candidates.sort(key=lambda row: (row[0].lower(), row[1]), reverse=sort.startswith("-"))
+    else:
+        candidates.sort(reverse=sort.startswith("-"))
+    has_more = len(candidates) > stop
+    page_ids = [row[-1] for row in candidates[start:stop]]
+    found = MediaEntry.objects.select_related("owner").in_bulk(page_ids)
+    entries = [found[pk] for pk in page_ids if pk in found]
+    roles = permissions.roles_for_entries(user, entries, moderation_on=None)
+    filtered = bool(search or media_type)
+    if not (has_more or start):
+        total: int | None = start + len(entries)
+    elif filtered:
+        # Counting every match of a search means scanning them all: say "more" instead.
+        total = None
+    else:
+        total = my_media_count(user, role=role)
     return MediaPage(
-        rows=[MediaRow(entry=entry, access=access[entry.pk]) for entry in entries],
+        rows=[MediaRow(entry=entry, access=Access(entry, roles[entry.pk])) for entry in entries],
         total=total,
         start=start,
         has_more=has_more,
     )
 
 
+def my_media_count(user: User, *, role: str = "") -> int:
+    """Count the user's entries (owned plus shared) without filters, off the indexes."""
+    wanted = ROLE_FILTERS.get(role)
+    owned = (
+        MediaEntry.objects.filter(owner=user).count()
+        if wanted is None or wanted == (Role.OWNER,)
+        else 0
+    )
+    if wanted == (Role.OWNER,):
+        return owned
+    grants = Grant.objects.filter(user=user)
+    if wanted:
+        codenames = [permissions.ROLE_CODENAMES[role] for role in wanted]
+        grants = grants.filter(codename__in=codenames)
+    return owned + grants.values("entry_id").distinct().count()
+
+
 # The Roles & permissions tab -------------------------------------------------------
 
-ACCESS_PAGE_SIZE = 50
-ACTIVITY_SIZE = 20
+ACCESS_PAGE_SIZE = 20
+ACTIVITY_SIZE = 10
 SUGGESTION_LIMIT = 8
 
 
@@ -177,6 +223,39 @@ class AccessRow:
     @property
     def is_group(self) -> bool:
         return self.kind == "group"
+
+    def as_context(
+        self, *, viewer: User, roles_url: str, manageable: set[Role], moderation_on: bool
+    ) -> dict[str, object]:
+        """Return the row flattened for the template (see MediaRow.as_context)."""
+        principal = self.principal
+        if self.is_group:
+            count = self.member_count or 0
+            detail = f"Group · {count} member{pluralize(count)}"
+            initials, tone = principal.name[:1].upper(), "group"
+        else:
+            detail = principal.email or principal.username
+            initials, tone = principal.initials, principal.avatar_tone
+        path = f"{roles_url}{self.kind}/{principal.pk}/"
+        return {
+            "id": f"{self.kind}-{principal.pk}",
+            "name": str(principal),
+            "detail": detail,
+            "initials": initials,
+            "tone": tone,
+            "is_you": not self.is_group and principal.pk == viewer.pk,
+            "badges": [
+                (
+                    role.label + ("" if moderation_on or not role.is_moderator else " (inactive)"),
+                    "badge-collaborator"
+                    if not role.is_moderator
+                    else ("badge-moderator" if moderation_on else "badge-inactive"),
+                )
+                for role in self.roles
+            ],
+            "edit_url": f"{path}edit/" if manageable else "",
+            "remove_url": f"{path}remove/" if manageable & set(self.roles) else "",
+        }
 
 
 @dataclass(frozen=True)

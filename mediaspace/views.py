@@ -63,6 +63,9 @@ def my_media(request: AuthenticatedHttpRequest) -> HttpResponse:
         "options": options,
         "page": page,
         "rows": [row.as_context() for row in page.rows],
+        "type_choices": filters.fields["type"].choices,
+        "role_choices": filters.fields["role"].choices,
+        "sort_choices": filters.fields["sort"].choices,
         "next_url": f"{reverse('my_media')}?{query.urlencode()}",
         "filtered": any(options[key] for key in ("search", "media_type", "role")),
         **ROW_ASSETS,
@@ -188,6 +191,9 @@ def _roles_context(request: AuthenticatedHttpRequest, access: permissions.Access
     )
     query = request.GET.copy()
     query["page"] = page_number + 1
+    manageable = set(access.manageable_roles)
+    # The prefix of every row's Edit permissions and Remove links (see media_urls.py).
+    roles_url = reverse("principals_suggest", args=[access.entry.pk]).removesuffix("suggest/")
     return {
         "access": access,
         "entry": access.entry,
@@ -198,11 +204,16 @@ def _roles_context(request: AuthenticatedHttpRequest, access: permissions.Access
         "role_filters": ROLE_FILTER_CHOICES,
         "filtered": bool(search or role),
         "next_url": f"{reverse('media_roles', args=[access.entry.pk])}?{query.urlencode()}",
+        "rows": [
+            row.as_context(
+                viewer=request.user,
+                roles_url=roles_url,
+                manageable=manageable,
+                moderation_on=access.moderation_on,
+            )
+            for row in page.rows
+        ],
         "activity": selectors.access_activity(access.entry),
-        "manageable": set(access.manageable_roles),
-        "removable": {
-            row.key for row in page.rows if set(row.roles) & set(access.manageable_roles)
-        },
     }
 
 

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import Group
+from django.db.models import Exists, Q
 from guardian.shortcuts import assign_perm, remove_perm
 
 from rooms.models import Module, Room
@@ -29,6 +30,11 @@ MODULE_OFF_MESSAGE = (
 def moderation_enabled() -> bool:
     """Return whether the ChatandCollaboration module is on (it holds moderators and chat)."""
     return Module.objects.filter(name=Module.Name.CHAT_AND_COLLABORATION, enabled=True).exists()
+
+
+def moderation_enabled_q() -> Q:
+    """Return moderation_enabled() as a condition, to fold into a query instead of asking."""
+    return Q(Exists(Module.objects.filter(name=Module.Name.CHAT_AND_COLLABORATION, enabled=True)))
 
 
 def room_for_entry(entry_id: int) -> Room:

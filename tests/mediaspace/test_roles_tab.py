@@ -96,18 +96,26 @@ def test_the_activity_list_says_who_did_what_newest_first(as_olivia, olivia, roo
     )
 
 
-def test_the_tab_loads_more_past_fifty_rows(as_olivia, olivia, room):
-    for user in UserFactory.create_batch(60):
+def test_the_tab_loads_more_past_twenty_rows(as_olivia, olivia, room):
+    for user in UserFactory.create_batch(30):
         services.access_add(actor=olivia, entry=room, principal=user, roles=[Role.CO_VIEWER])
 
     first = as_olivia.get(roles_url(room)).content.decode()
-    assert first.count('id="access-row-') == 50
-    assert "Showing 50 of 63" in first
+    assert first.count('id="access-row-') == 20
+    assert "Showing 20 of 33" in first
 
     more = as_olivia.get(roles_url(room, page=2), HTTP_HX_TARGET="access-table", **HTMX)
     body = more.content.decode()
     assert body.count('id="access-row-') == 13
     assert "<html" not in body
+    assert 'hx-swap-oob="outerHTML:#access-more"' in body
+
+
+def test_row_links_match_the_url_patterns(as_olivia, room, rita):
+    html = as_olivia.get(roles_url(room)).content.decode()
+
+    assert f'href="{reverse("access_edit", args=[room.pk, "user", rita.pk])}"' in html
+    assert f'href="{reverse("access_remove", args=[room.pk, "user", rita.pk])}"' in html
 
 
 def test_the_tab_query_count_is_the_same_for_1_and_200_rows(olivia, room):
