@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import Group
@@ -53,14 +53,25 @@ def sorted_roles(roles: Iterable[Role]) -> list[Role]:
     return sorted(roles, key=ROLE_ORDER.__getitem__)
 
 
-@dataclass(frozen=True)
 class Access:
     """What one user may do with one entry."""
 
-    entry: MediaEntry
-    roles: frozenset[Role]
-    # Whether the ChatandCollaboration module is on; while off, moderators hold nothing.
-    moderation_on: bool = True
+    def __init__(
+        self, entry: MediaEntry, roles: frozenset[Role], moderation_on: bool | None = None
+    ) -> None:
+        self.entry = entry
+        self.roles = roles
+        self._moderation_on = moderation_on
+
+    def __repr__(self) -> str:
+        return f"Access({self.entry.pk}, {sorted(self.roles)})"
+
+    @cached_property
+    def moderation_on(self) -> bool:
+        """Whether the ChatandCollaboration module is on; looked up only when asked."""
+        if self._moderation_on is not None:
+            return self._moderation_on
+        return room_permissions.moderation_enabled() if self.entry.is_room else True
 
     @property
     def is_owner(self) -> bool:
@@ -164,10 +175,7 @@ def access_for_entries(
 ) -> dict[int, Access]:
     """Return what the user may do with each entry: one permission query for the whole list."""
     entries = list(entries)
-    if moderation_on is None:
-        # Only rooms have moderators: other entries need not ask about the module.
-        rooms = any(entry.is_room for entry in entries)
-        moderation_on = room_permissions.moderation_enabled() if rooms else True
+    # The Grant view folds the module's switch in: no need to ask for it up front.
     roles = roles_for_entries(user, entries, moderation_on=moderation_on)
     return {
         entry.pk: Access(entry=entry, roles=roles[entry.pk], moderation_on=moderation_on)

@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.contrib.auth.models import Group
-from django.db.models import CharField, Count, Q, QuerySet, Value
+from django.db.models import CharField, Count, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Lower
 from django.template.defaultfilters import pluralize
 from django.utils.timezone import localtime
@@ -408,8 +408,13 @@ def principals_suggest(
     groups = Group.objects.all()
     for word in query.split():
         groups = groups.filter(name__icontains=word)
+    members = User.groups.through.objects.filter(group_id=OuterRef("pk"))
     groups = list(
-        groups.annotate(member_count=Count("user")).order_by(Lower("name"))[: max(3, limit // 2)]
+        groups.annotate(
+            member_count=Subquery(
+                members.values("group_id").annotate(count=Count("*")).values("count")
+            )
+        ).order_by(Lower("name"))[: max(3, limit // 2)]
     )
     held = _held_roles(entry, [user.pk for user in users], [group.pk for group in groups])
     suggestions = [
@@ -417,7 +422,7 @@ def principals_suggest(
             kind="group",
             pk=group.pk,
             label=group.name,
-            detail=f"Group · {group.member_count} member{pluralize(group.member_count)}",
+            detail=f"Group · {group.member_count or 0} member{pluralize(group.member_count or 0)}",
             holds=tuple(permissions.sorted_roles(held.get(("group", group.pk), ()))),
         )
         for group in groups
