@@ -269,3 +269,17 @@ def revoke(entry: MediaEntry, principal: User | Group, roles: Iterable[Role]) ->
     moderator_codenames = [ROLE_CODENAMES[role] for role in roles & set(MODERATOR_ROLES)]
     if moderator_codenames:
         room_permissions.moderator_revoke(entry.pk, principal, moderator_codenames)
+
+
+def held_entry_ids(principal: User | Group) -> list[int]:
+    """Return the ids of the entries on which this user or group itself holds any role."""
+    if isinstance(principal, Group):
+        media_rows = MediaEntryGroupObjectPermission.objects.filter(group=principal)
+        room_rows = RoomGroupObjectPermission.objects.filter(group=principal)
+    else:
+        media_rows = MediaEntryUserObjectPermission.objects.filter(user=principal)
+        room_rows = RoomUserObjectPermission.objects.filter(user=principal)
+    entry_ids = media_rows.values_list("content_object_id", flat=True).union(
+        room_rows.values_list("content_object_id", flat=True)
+    )
+    return sorted(entry_ids)

@@ -218,3 +218,18 @@ def access_remove(
     """Take away every role within `scope` from the user or group."""
     before = permissions.principal_roles(entry, principal)
     return access_set(actor=actor, entry=entry, principal=principal, roles=before - set(scope))
+
+
+@transaction.atomic
+def access_remove_all(*, actor: User | None, principal: User | Group) -> list[AccessChange]:
+    """Take every role the user or group holds away, on every entry, logging each removal.
+
+    Run before deleting a user or group: their permission rows would otherwise vanish
+    with them, unrecorded.
+    """
+    changes = []
+    for entry in MediaEntry.objects.filter(pk__in=permissions.held_entry_ids(principal)):
+        change = access_set(actor=actor, entry=entry, principal=principal, roles=())
+        if change is not None:
+            changes.append(change)
+    return changes
