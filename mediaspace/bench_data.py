@@ -23,8 +23,25 @@ from mediaspace.models import (
     MediaEntryGroupObjectPermission,
     MediaEntryUserObjectPermission,
 )
-from mediaspace.permissions import COLLABORATOR_ROLES, MODERATOR_ROLES, ROLE_CODENAMES, Role
-from rooms.models import Module, Room, RoomGroupObjectPermission, RoomUserObjectPermission
+from mediaspace.permissions import (
+    COLLABORATOR_ROLES,
+    MODERATOR_ROLES,
+    ROLE_CODENAMES,
+    Role,
+    roles_for_entries,
+    sorted_roles,
+)
+from rooms.models import (
+    ChatMessage,
+    Module,
+    Participant,
+    Room,
+    RoomEvent,
+    RoomGroupObjectPermission,
+    RoomUserObjectPermission,
+    Session,
+)
+from rooms.permissions import session_roles
 
 SEED = 20260101
 BATCH_SIZE = 1000
@@ -96,6 +113,9 @@ class Sizes:
     group_grants: int
     room_user_grants: int
     room_group_grants: int
+    # The timed room's live session (rooms, issue 5).
+    session_participants: int = 300
+    session_messages: int = 10_000
 
     @classmethod
     def at_scale(cls, scale: float) -> Sizes:
@@ -115,6 +135,8 @@ class Sizes:
             group_grants=n(10_000, 10),
             room_user_grants=n(5_000, 5),
             room_group_grants=n(1_000, 5),
+            session_participants=n(300, 10),
+            session_messages=n(10_000, 100),
         )
 
 
@@ -151,6 +173,7 @@ def seed(scale: float = 1.0) -> BenchData:
         showcase = entries[_first_owned(entries, owner)]
         member_visible, rows = _seed_grants(rng, sizes, entries, rooms, groups, others)
         rows += _seed_showcase_access(rng, showcase, owner, others, groups[MEMBER_GROUPS:])
+        _seed_live_session(sizes, showcase, owner, member, others)
     _analyze()
     return BenchData(
         sizes=sizes,
@@ -417,6 +440,75 @@ def _seed_showcase_access(
         ]
     )
     return written
+
+
+# The timed room's live session (rooms, issue 5) -----------------------------------------
+
+CHAT_LINES = (
+    "Could you go over {} again?",
+    "Is {} on the exam?",
+    "Thanks, that example about {} helped.",
+    "Where are the slides on {}?",
+    "I found a good reading on {}.",
+    "Can we have a lab session on {}?",
+)
+
+
+def _seed_live_session(
+    sizes: Sizes, entry: MediaEntry, owner: User, member: User, others: Sequence[User]
+) -> Session:
+    """Give the timed room a live session: its participants (the member among them, with
+    the roles they hold, resolved as joining does) and a long chat, with their events.
+    """
+    rng = random.Random(SEED + 5)  # its own stream: the rest of the data set stays the same
+    now = datetime.now(UTC)
+    session = Session.objects.create(
+        room_id=entry.pk, state=Session.State.LIVE, opened_by=owner, started_at=now
+    )
+    people = [owner, member, *rng.sample(list(others), sizes.session_participants - 2)]
+    participants = Participant.objects.bulk_create(
+        [
+            Participant(
+                session=session,
+                user=person,
+                roles=[
+                    role.value
+                    for role in sorted_roles(
+                        session_roles(roles_for_entries(person, [entry])[entry.pk])
+                    )
+                ],
+                joined_at=now,
+            )
+            for person in people
+        ],
+        batch_size=BATCH_SIZE,
+    )
+    messages = ChatMessage.objects.bulk_create(
+        [
+            ChatMessage(
+                session=session,
+                author=rng.choice(people),
+                body=rng.choice(CHAT_LINES).format(rng.choice(TOPICS)),
+            )
+            for _ in range(sizes.session_messages)
+        ],
+        batch_size=BATCH_SIZE,
+    )
+    events = [RoomEvent(session=session, kind=RoomEvent.Kind.STATE)]
+    events += [
+        RoomEvent(session=session, kind=RoomEvent.Kind.PEOPLE, participant=participant)
+        for participant in participants
+    ]
+    events += [
+        RoomEvent(session=session, kind=RoomEvent.Kind.MESSAGE, message=message)
+        for message in messages
+    ]
+    for seq, event in enumerate(events, start=1):
+        event.seq = seq
+    RoomEvent.objects.bulk_create(events, batch_size=BATCH_SIZE)
+    session.seq = len(events)
+    session.save(update_fields=["seq"])
+    return session
 
 
 def _analyze() -> None:

@@ -27,6 +27,7 @@ from mediaspace.forms import (
 from mediaspace.models import MediaEntry
 from mediaspace.permissions import Role
 from mediaspace.types import AuthenticatedHttpRequest
+from rooms import selectors as room_selectors
 
 
 def _with_messages(request: AuthenticatedHttpRequest, response: HttpResponse) -> HttpResponse:
@@ -82,9 +83,11 @@ def my_media(request: AuthenticatedHttpRequest) -> HttpResponse:
 def media_detail(request: AuthenticatedHttpRequest, entry_id: int) -> HttpResponse:
     """Show one entry's page."""
     access = permissions.get_entry_for_user(request.user, entry_id)
-    return render(
-        request, "mediaspace/media_detail.html", {"access": access, "entry": access.entry}
-    )
+    context = {"access": access, "entry": access.entry}
+    if access.entry.is_room:
+        # The room's state and the Join room / Join now button (rooms, issue 5).
+        context["room_view"] = room_selectors.room_standing(access, request.user)
+    return render(request, "mediaspace/media_detail.html", context)
 
 
 @require_http_methods(["GET", "POST"])

@@ -1,17 +1,21 @@
-"""Every change to rooms: creating them and adding their moderators."""
+"""Every change to rooms: creating them, their moderators, sessions, chat and moderation."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
 
 from mediaspace import services as media_services
 from mediaspace.models import AccessChange, MediaEntry
-from mediaspace.permissions import MODERATOR_ROLES, Role
-from rooms import permissions
+from mediaspace.permissions import MODERATOR_ROLES, Role, roles_for_entries, sorted_roles
+from rooms import permissions, selectors
+from rooms.models import ChatMessage, ModerationAction, Participant, Room, RoomEvent, Session
+from rooms.permissions import Powers, session_roles
+from rooms.selectors import Standing
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import Group
@@ -50,3 +54,428 @@ def moderators_add(
     return media_services.access_add_many(
         actor=actor, entry=entry, principals=principals, roles=roles
     )
+
+
+# Sessions, joining, chat and moderation (issue 5) ---------------------------------------
+# Every change locks the session row, checks the state under that lock, writes, and
+# appends a numbered RoomEvent (see selectors.changes_since) in the same transaction.
+
+NOT_JOINED = "You are not in this session. Join the room first."
+NOT_STARTED = "The session hasn't started yet. You can join when a host starts it."
+LOCKED = "The room is locked: new participants wait until a moderator unlocks it."
+REMOVED = "A moderator removed you from this session. You can join the room's next session."
+ENDED = "The session has ended."
+CHAT_CLOSED = "The chat opens when the session starts."
+CHAT_ENDED = "The session has ended, so the chat is closed."
+BLOCKED = "A moderator blocked you from the chat for this session."
+HOST_PROTECTED = "Hosts can't be removed or blocked: they have the highest level of control."
+HOST_MESSAGE = "Only hosts can delete a host's message."
+NOT_YOURSELF = "You can't do that to yourself."
+NEEDS = {
+    "can_run_room": "Only hosts and room moderators can do that.",
+    "can_moderate_chat": "Only hosts and chat moderators can moderate the chat.",
+}
+REJOIN_TO_APPLY = "You have this permission now, but it applies when you rejoin the room."
+NO_LONGER = "You no longer have permission to do that."
+
+
+NO_SESSION = "The room has no session in progress."
+
+
+def _current_roles(user: User, entry: MediaEntry) -> tuple[frozenset[Role], bool]:
+    """Return the user's roles on the entry now (one query) and whether the module is on."""
+    moderation_on = permissions.moderation_enabled()
+    roles = roles_for_entries(user, [entry], moderation_on=moderation_on)[entry.pk]
+    return roles, moderation_on
+
+
+def _lock_room(entry_id: int) -> None:
+    """Serialise the changes to one room until the transaction ends.
+
+    On PostgreSQL this locks the room's row. SQLite needs nothing more: its transactions
+    here are IMMEDIATE (see settings), so the writer holds the database's lock from BEGIN.
+    """
+    if connection.features.has_select_for_update:
+        list(Room.objects.select_for_update().filter(pk=entry_id).values_list("pk"))
+
+
+def _session_in_progress(entry_id: int) -> Session:
+    """Return the room's open or live session (call with the room locked), or refuse."""
+    session = (
+        Session.objects.select_related("room__media")
+        .filter(room_id=entry_id)
+        .exclude(state=Session.State.ENDED)
+        .first()
+    )
+    if session is None:
+        raise ValidationError(NO_SESSION, code="no_session")
+    return session
+
+
+def _event(
+    session_id: int,
+    seq: int,
+    kind: str,
+    *,
+    message_id: int | None = None,
+    participant_id: int | None = None,
+) -> int:
+    """Append the session's event after number `seq` (the room is locked); return its number."""
+    seq += 1
+    Session.objects.filter(pk=session_id).update(seq=seq)
+    RoomEvent.objects.create(
+        session_id=session_id,
+        seq=seq,
+        kind=kind,
+        message_id=message_id,
+        participant_id=participant_id,
+    )
+    return seq
+
+
+def _record(
+    session: Session,
+    actor: User,
+    powers: Powers,
+    kind: str,
+    *,
+    target_user: User | None = None,
+    target_message: ChatMessage | None = None,
+    detail: str = "",
+) -> ModerationAction:
+    """Write one line of the session's moderation record."""
+    return ModerationAction.objects.create(
+        session=session,
+        actor=actor,
+        actor_roles=[role.value for role in sorted_roles(powers.roles)],
+        kind=kind,
+        target_user=target_user,
+        target_message=target_message,
+        detail=detail[:300],
+    )
+
+
+def _acting(*, actor: User, session: Session, need: str) -> tuple[Participant, Powers]:
+    """Return the actor's place and powers in the session, or refuse.
+
+    Rule 1: the actor acts with the roles resolved when they joined. Rule 2: each of those
+    must still be held now, so a revocation (direct or through a group) bites at once.
+    """
+    me = Participant.objects.filter(session=session, user=actor).first()
+    if me is None or not me.is_present:
+        raise PermissionDenied(NOT_JOINED)
+    current, moderation_on = _current_roles(actor, session.room.media)
+    if need == "can_moderate_chat" and not moderation_on:
+        raise PermissionDenied(permissions.CHAT_OFF_MESSAGE)
+    powers = Powers.held(joined=me.roles, current=current)
+    if not getattr(powers, need):
+        if getattr(Powers(session_roles(current)), need):
+            raise PermissionDenied(REJOIN_TO_APPLY)
+        if getattr(Powers(session_roles(me.roles)), need):
+            raise PermissionDenied(NO_LONGER)
+        raise PermissionDenied(NEEDS[need])
+    return me, powers
+
+
+def _held_in_session(session: Session, participant: Participant) -> Powers:
+    """Return what a participant acts with now: join-time roles still held."""
+    current, _ = _current_roles(participant.user, session.room.media)
+    return Powers.held(joined=participant.roles, current=current)
+
+
+def _check_target(session: Session, me: Participant, target: Participant) -> None:
+    """Refuse to act on yourself or on a host."""
+    if target.pk == me.pk:
+        raise ValidationError(NOT_YOURSELF, code="yourself")
+    if _held_in_session(session, target).is_host:
+        raise PermissionDenied(HOST_PROTECTED)
+
+
+def _enter(
+    session_id: int, seq: int, user: User, roles: frozenset[Role], here: Standing | None
+) -> Participant:
+    """Record the user in the session with these roles; a rejoin records them afresh.
+
+    Returns the participant row as written.
+    """
+    now = timezone.now()
+    values = [role.value for role in sorted_roles(session_roles(roles))]
+    if here is None or here.participant_id is None:
+        me = Participant.objects.create(
+            session_id=session_id, user=user, roles=values, joined_at=now
+        )
+        _event(session_id, seq, RoomEvent.Kind.PEOPLE, participant_id=me.pk)
+        return me
+    Participant.objects.filter(pk=here.participant_id).update(
+        roles=values, joined_at=now, left_at=None
+    )
+    if not here.present or session_roles(values) != here.joined_roles:
+        # A present participant rejoining with the same roles changes nothing others see.
+        _event(session_id, seq, RoomEvent.Kind.PEOPLE, participant_id=here.participant_id)
+    return Participant(
+        pk=here.participant_id, session_id=session_id, user=user, roles=values, joined_at=now
+    )
+
+
+def _open(entry: MediaEntry, actor: User, powers: Powers) -> Session:
+    """Create the room's next session, open for its hosts and moderators to prepare."""
+    session = Session.objects.create(room_id=entry.pk, opened_by=actor)
+    session.seq = _event(session.pk, session.seq, RoomEvent.Kind.STATE)
+    _record(session, actor, powers, ModerationAction.Kind.SESSION_OPEN)
+    return session
+
+
+@transaction.atomic
+def participant_join(*, user: User, entry: MediaEntry) -> Participant:
+    """Join (or rejoin) the room's session with the roles resolved now (rule 1).
+
+    Hosts and room moderators can always join ("Join now"): with no session in progress,
+    that opens one. Others join a live session, unless it is locked and they are new to it.
+    """
+    _lock_room(entry.pk)
+    here = selectors.standing(user, entry.pk)
+    if here is None:
+        raise ValidationError("Only rooms have sessions.", code="not_room")
+    current = roles_for_entries(user, [entry], moderation_on=here.module_on)[entry.pk]
+    powers = Powers(session_roles(current))
+    if not here.has_session:
+        if not powers.can_run_room:
+            raise ValidationError(NOT_STARTED, code="not_started")
+        session = _open(entry, user, powers)
+        return _enter(session.pk, session.seq, user, current, None)
+    if here.removed:
+        raise PermissionDenied(REMOVED)
+    if not powers.can_run_room and here.is_open:
+        raise ValidationError(NOT_STARTED, code="not_started")
+    if not powers.can_run_room and here.session_locked and here.participant_id is None:
+        raise ValidationError(LOCKED, code="locked")
+    return _enter(here.session_id, here.seq, user, current, here)
+
+
+@transaction.atomic
+def participant_leave(*, user: User, entry: MediaEntry) -> None:
+    """Leave the room's session; joining again resolves the roles afresh."""
+    _lock_room(entry.pk)
+    here = selectors.standing(user, entry.pk)
+    if here is None or not here.joined:
+        return
+    Participant.objects.filter(pk=here.participant_id).update(left_at=timezone.now())
+    _event(here.session_id, here.seq, RoomEvent.Kind.PEOPLE, participant_id=here.participant_id)
+
+
+@transaction.atomic
+def session_open(*, actor: User, entry: MediaEntry) -> Session:
+    """Open the room for hosts and moderators to prepare (participants wait), and join."""
+    current, _ = _current_roles(actor, entry)
+    if not Powers(session_roles(current)).can_run_room:
+        raise PermissionDenied(NEEDS["can_run_room"])
+    return participant_join(user=actor, entry=entry).session
+
+
+@transaction.atomic
+def session_start(*, actor: User, entry: MediaEntry) -> Session:
+    """Start the session for everyone (opening the room and joining first if need be)."""
+    current, _ = _current_roles(actor, entry)
+    if not Powers(session_roles(current)).can_run_room:
+        raise PermissionDenied(NEEDS["can_run_room"])
+    _lock_room(entry.pk)
+    here = selectors.standing(actor, entry.pk)
+    if here is None or not here.joined:
+        participant_join(user=actor, entry=entry)
+    session = _session_in_progress(entry.pk)
+    _, powers = _acting(actor=actor, session=session, need="can_run_room")
+    if session.is_live:
+        return session
+    session.state, session.started_at = Session.State.LIVE, timezone.now()
+    session.save(update_fields=["state", "started_at"])
+    session.seq = _event(session.pk, session.seq, RoomEvent.Kind.STATE)
+    _record(session, actor, powers, ModerationAction.Kind.SESSION_START)
+    return session
+
+
+@transaction.atomic
+def session_end(*, actor: User, entry: MediaEntry) -> Session:
+    """End the session for everyone; the room can be opened again for a new one."""
+    _lock_room(entry.pk)
+    session = _session_in_progress(entry.pk)
+    _, powers = _acting(actor=actor, session=session, need="can_run_room")
+    session.state, session.ended_at, session.ended_by = Session.State.ENDED, timezone.now(), actor
+    session.save(update_fields=["state", "ended_at", "ended_by"])
+    session.seq = _event(session.pk, session.seq, RoomEvent.Kind.STATE)
+    _record(session, actor, powers, ModerationAction.Kind.SESSION_END)
+    return session
+
+
+@transaction.atomic
+def session_lock(*, actor: User, entry: MediaEntry, locked: bool) -> Session:
+    """Lock the room (new participants wait) or unlock it; those already in stay."""
+    _lock_room(entry.pk)
+    session = _session_in_progress(entry.pk)
+    _, powers = _acting(actor=actor, session=session, need="can_run_room")
+    if session.locked == locked:
+        return session
+    session.locked = locked
+    session.save(update_fields=["locked"])
+    session.seq = _event(session.pk, session.seq, RoomEvent.Kind.STATE)
+    kind = ModerationAction.Kind.ROOM_LOCK if locked else ModerationAction.Kind.ROOM_UNLOCK
+    _record(session, actor, powers, kind)
+    return session
+
+
+def _participant_locked(participant: Participant) -> tuple[Session, Participant]:
+    """Lock the participant's room; return their session and their row, both fresh."""
+    session = Session.objects.select_related("room__media").get(pk=participant.session_id)
+    _lock_room(session.room_id)
+    session.refresh_from_db(fields=["state", "locked", "seq"])
+    if session.is_ended:
+        raise ValidationError(ENDED, code="ended")
+    return session, Participant.objects.select_related("user").get(pk=participant.pk)
+
+
+@transaction.atomic
+def participant_remove(*, actor: User, participant: Participant) -> Participant:
+    """Remove a participant from the session; they cannot rejoin it."""
+    session, participant = _participant_locked(participant)
+    me, powers = _acting(actor=actor, session=session, need="can_run_room")
+    _check_target(session, me, participant)
+    if participant.is_removed:
+        return participant
+    now = timezone.now()
+    participant.removed_at, participant.removed_by = now, actor
+    participant.left_at = participant.left_at or now
+    participant.save(update_fields=["removed_at", "removed_by", "left_at"])
+    _event(session.pk, session.seq, RoomEvent.Kind.PEOPLE, participant_id=participant.pk)
+    _record(
+        session,
+        actor,
+        powers,
+        ModerationAction.Kind.PARTICIPANT_REMOVE,
+        target_user=participant.user,
+        detail=participant.user.name,
+    )
+    return participant
+
+
+@transaction.atomic
+def participant_block(*, actor: User, participant: Participant, blocked: bool) -> Participant:
+    """Block a participant from the chat for this session, or unblock them."""
+    session, participant = _participant_locked(participant)
+    me, powers = _acting(actor=actor, session=session, need="can_moderate_chat")
+    _check_target(session, me, participant)
+    if participant.is_chat_blocked == blocked:
+        return participant
+    participant.chat_blocked_at = timezone.now() if blocked else None
+    participant.chat_blocked_by = actor if blocked else None
+    participant.save(update_fields=["chat_blocked_at", "chat_blocked_by"])
+    _event(session.pk, session.seq, RoomEvent.Kind.PEOPLE, participant_id=participant.pk)
+    kind = ModerationAction.Kind.CHAT_BLOCK if blocked else ModerationAction.Kind.CHAT_UNBLOCK
+    _record(
+        session, actor, powers, kind, target_user=participant.user, detail=participant.user.name
+    )
+    return participant
+
+
+@transaction.atomic
+def message_post(*, author: User, entry: MediaEntry, body: str) -> ChatMessage:
+    """Post a chat message to the room's live session."""
+    _lock_room(entry.pk)
+    here = selectors.standing(author, entry.pk)
+    if here is None or not here.module_on:
+        raise PermissionDenied(permissions.CHAT_OFF_MESSAGE)
+    if not here.is_live:
+        code = "ended" if here.is_ended else "not_started"
+        raise ValidationError(CHAT_ENDED if here.is_ended else CHAT_CLOSED, code=code)
+    if not here.present:
+        raise PermissionDenied(REMOVED if here.removed else NOT_JOINED)
+    if here.chat_blocked:
+        raise PermissionDenied(BLOCKED)
+    message = ChatMessage(session_id=here.session_id, author=author, body=body.strip())
+    # Only the body needs checking: the session and the author were just read.
+    message.clean_fields(exclude=[f.name for f in ChatMessage._meta.fields if f.name != "body"])
+    message.save()
+    _event(here.session_id, here.seq, RoomEvent.Kind.MESSAGE, message_id=message.pk)
+    return message
+
+
+def _message_locked(message: ChatMessage) -> tuple[Session, ChatMessage]:
+    """Lock the message's room; return its session and the message, both fresh."""
+    session = Session.objects.select_related("room__media").get(pk=message.session_id)
+    _lock_room(session.room_id)
+    session.refresh_from_db(fields=["state", "locked", "seq"])
+    return session, ChatMessage.objects.select_related("author").get(pk=message.pk)
+
+
+@transaction.atomic
+def message_delete(*, actor: User, message: ChatMessage) -> ChatMessage:
+    """Delete a message for everyone; it stays in the record, flagged with who and when."""
+    session, message = _message_locked(message)
+    _, powers = _acting(actor=actor, session=session, need="can_moderate_chat")
+    if not message.is_visible:
+        return message
+    if message.author_id != actor.pk and not powers.is_host:
+        author = (
+            Participant.objects.select_related("user")
+            .filter(session=session, user=message.author_id)
+            .first()
+        )
+        if author is not None and _held_in_session(session, author).is_host:
+            raise PermissionDenied(HOST_MESSAGE)
+    message.deleted_at, message.deleted_by = timezone.now(), actor
+    message.save(update_fields=["deleted_at", "deleted_by"])
+    _event(session.pk, session.seq, RoomEvent.Kind.HIDDEN, message_id=message.pk)
+    _record(
+        session,
+        actor,
+        powers,
+        ModerationAction.Kind.MESSAGE_DELETE,
+        target_user=message.author,
+        target_message=message,
+        detail=message.body[:200],
+    )
+    return message
+
+
+@transaction.atomic
+def message_pin(*, actor: User, message: ChatMessage, pinned: bool) -> ChatMessage:
+    """Pin a message above the chat for everyone, or unpin it."""
+    session, message = _message_locked(message)
+    _, powers = _acting(actor=actor, session=session, need="can_moderate_chat")
+    if not message.is_visible:
+        raise ValidationError("That message was deleted.", code="deleted")
+    if (message.pinned_at is not None) == pinned:
+        return message
+    message.pinned_at = timezone.now() if pinned else None
+    message.pinned_by = actor if pinned else None
+    message.save(update_fields=["pinned_at", "pinned_by"])
+    _event(session.pk, session.seq, RoomEvent.Kind.PIN, message_id=message.pk)
+    kind = ModerationAction.Kind.MESSAGE_PIN if pinned else ModerationAction.Kind.MESSAGE_UNPIN
+    _record(
+        session,
+        actor,
+        powers,
+        kind,
+        target_user=message.author,
+        target_message=message,
+        detail=message.body[:200],
+    )
+    return message
+
+
+@transaction.atomic
+def chat_clear(*, actor: User, entry: MediaEntry) -> int:
+    """Clear the chat for everyone; the messages stay in the record. Return how many."""
+    _lock_room(entry.pk)
+    session = _session_in_progress(entry.pk)
+    _, powers = _acting(actor=actor, session=session, need="can_moderate_chat")
+    cleared = ChatMessage.objects.filter(session=session, deleted_at=None, cleared_at=None).update(
+        cleared_at=timezone.now(), cleared_by=actor
+    )
+    _event(session.pk, session.seq, RoomEvent.Kind.CLEAR)
+    _record(
+        session,
+        actor,
+        powers,
+        ModerationAction.Kind.CHAT_CLEAR,
+        detail=f"{cleared} message{'s' if cleared != 1 else ''}",
+    )
+    return cleared

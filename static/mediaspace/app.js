@@ -270,3 +270,121 @@ function setUpComboboxes(root) {
 
 setUpComboboxes(document);
 document.addEventListener("htmx:load", (event) => setUpComboboxes(event.detail.elt.parentElement || document));
+
+// Room (rooms, issue 5): the live session page ---------------------------------------------
+// The poller (#room-poller) swaps in whatever changed; these keep the chat readable.
+
+// How close to the bottom (px) still counts as "reading the newest messages".
+const CHAT_STICK_SLACK_PX = 48;
+
+/** Keep one chat log's scroll position: follow new messages only from the bottom. */
+function setUpChatLog(log) {
+  if (log.dataset.ready) return;
+  log.dataset.ready = "1";
+  const jump = log.parentElement.querySelector("[data-chat-jump]");
+  let stick = true;
+  log.scrollTop = log.scrollHeight;
+
+  log.addEventListener("scroll", () => {
+    stick = log.scrollHeight - log.scrollTop - log.clientHeight < CHAT_STICK_SLACK_PX;
+    if (stick && jump) jump.hidden = true;
+  });
+
+  new MutationObserver((records) => {
+    let added = false;
+    for (const record of records) {
+      for (const node of record.addedNodes) {
+        if (!(node instanceof Element) || !node.id) continue;
+        // A message the page already shows (the page and a poll can overlap): drop it.
+        if (log.querySelectorAll(`[id="${node.id}"]`).length > 1) node.remove();
+        else added = true;
+      }
+    }
+    if (!added) return;
+    if (stick) log.scrollTop = log.scrollHeight;
+    else if (jump) jump.hidden = false;
+  }).observe(log, { childList: true, subtree: true });
+
+  jump?.addEventListener("click", () => {
+    log.scrollTop = log.scrollHeight;
+    jump.hidden = true;
+    log.focus();
+  });
+}
+
+function setUpChatLogs(root) {
+  for (const log of root.querySelectorAll("[data-chat-log]")) setUpChatLog(log);
+}
+
+setUpChatLogs(document);
+document.addEventListener("htmx:load", (event) => setUpChatLogs(event.detail.elt.parentElement || document));
+
+// Enter sends a message; Shift+Enter starts a new line.
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Enter" || event.shiftKey || event.isComposing) return;
+  const field = event.target.closest?.("[data-composer] textarea");
+  if (!field) return;
+  event.preventDefault();
+  if (field.value.trim()) field.form.requestSubmit();
+});
+
+// A message went out (204): empty the composer and drop any earlier error, keeping focus.
+document.addEventListener("htmx:afterRequest", (event) => {
+  const form = event.detail.elt;
+  if (!form.matches?.("[data-composer]") || event.detail.xhr.status !== 204) return;
+  form.reset();
+  for (const error of form.querySelectorAll(".field-error, .form-error")) error.remove();
+  for (const field of form.querySelectorAll(".field-invalid")) field.classList.remove("field-invalid");
+  const textarea = form.querySelector("textarea");
+  if (!textarea) return;
+  textarea.removeAttribute("aria-invalid");
+  textarea.setAttribute("aria-describedby", "composer-help");
+  textarea.focus();
+});
+
+/** Show a toast sent with a refused htmx request ("ms:toast"), which htmx does not swap. */
+document.body.addEventListener("ms:toast", (event) => {
+  const region = document.getElementById("toasts");
+  if (!region) return;
+  const toast = document.createElement("div");
+  toast.className = `toast toast-${event.detail.level || "info"}`;
+  toast.dataset.toast = "";
+  const text = document.createElement("span");
+  text.className = "toast-text";
+  text.textContent = event.detail.message;
+  const close = document.createElement("button");
+  close.type = "button";
+  close.className = "toast-close";
+  close.dataset.toastClose = "";
+  close.setAttribute("aria-label", "Dismiss message");
+  close.textContent = "×";
+  toast.append(text, close);
+  region.append(toast);
+  scheduleToasts(region);
+});
+// Keep a half-written message, and the focus, when the poll re-renders the whole room
+// (the session started or ended, the room was locked, the user's roles changed).
+let roomDraft = null;
+
+document.addEventListener("htmx:oobBeforeSwap", (event) => {
+  const body = event.detail.target;
+  if (body?.id !== "room-body") return;
+  const field = body.querySelector("[data-composer] textarea");
+  roomDraft = {
+    value: field ? field.value : "",
+    typing: field !== null && document.activeElement === field,
+    focusInside: body.contains(document.activeElement),
+  };
+});
+
+document.addEventListener("htmx:oobAfterSwap", () => {
+  if (!roomDraft) return;
+  const draft = roomDraft;
+  roomDraft = null;
+  const body = document.getElementById("room-body");
+  const field = body?.querySelector("[data-composer] textarea");
+  if (field && draft.value && !field.value) field.value = draft.value;
+  if (field && draft.typing) field.focus();
+  else if (draft.focusInside) body?.querySelector("h1")?.focus();
+});
+// End of Room ----------------------------------------------------------------------------

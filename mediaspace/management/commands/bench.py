@@ -42,6 +42,7 @@ from django.urls import NoReverseMatch, reverse
 
 from mediaspace import bench_data
 from mediaspace.bench_data import MEMBER_USERNAME, OWNER_USERNAME, SEARCH_WORD, BenchData
+from rooms import selectors as room_selectors
 
 SAMPLES = 300
 QUICK_SAMPLES = 30
@@ -60,6 +61,8 @@ class Page:
     method: str = "get"
     data: Mapping[str, str] | None = None
     target: float | None = None
+    headers: Mapping[str, str] | None = None  # extra request headers, e.g. HX-Request
+    status: int = 200  # the answer expected: 204 for a poll with nothing new
 
 
 def entry_url(name: str) -> Callable[[BenchData], str]:
@@ -68,6 +71,17 @@ def entry_url(name: str) -> Callable[[BenchData], str]:
 
 
 FLOOR = Page("floor", OWNER_USERNAME, "bench_floor")
+
+# The room's pages (rooms, issue 5): htmx requests, as the room page sends them.
+HTMX = {"HTTP_HX_REQUEST": "true"}
+ROOM_POST_TARGET = 2.0
+
+
+def room_poll_url(bench: BenchData) -> str:
+    """Return the member's poll URL with the cursor as their page holds it now."""
+    view = room_selectors.standing_for_user(bench.member, bench.entry_id)
+    return f"{reverse('room_poll', kwargs={'entry_id': bench.entry_id})}?after={view.cursor}"
+
 
 # Later work adds its pages here.
 PAGES = [
@@ -90,6 +104,34 @@ PAGES = [
     ),
     Page("media page", OWNER_USERNAME, entry_url("media_detail"), target=PAGE_TARGET),
     Page("edit details", OWNER_USERNAME, entry_url("media_edit"), target=PAGE_TARGET),
+    # The room (rooms, issue 5): the member is one of the live session's 300 participants.
+    Page(
+        "room join",
+        MEMBER_USERNAME,
+        entry_url("participant_join"),
+        method="post",
+        headers=HTMX,
+        target=ROOM_POST_TARGET,
+    ),
+    Page(
+        "room poll, nothing new",
+        MEMBER_USERNAME,
+        room_poll_url,
+        headers=HTMX,
+        status=204,
+        target=1.5,
+    ),
+    Page(
+        "room post message",
+        MEMBER_USERNAME,
+        entry_url("message_post"),
+        method="post",
+        data={"body": "A question from the benchmark"},
+        headers=HTMX,
+        status=204,
+        target=ROOM_POST_TARGET,
+    ),
+    Page("room page", MEMBER_USERNAME, entry_url("room_detail")),
 ]
 
 
@@ -157,19 +199,19 @@ def resolve(page: Page, bench: BenchData) -> str | None:
 
 
 def timed_request(page: Page, client: Client, url: str) -> int:
-    """Send the page's request and return its duration in ns; fail loudly unless 200."""
+    """Send the page's request and return its duration in ns; fail loudly unless expected."""
     send = getattr(client, page.method)
     started = perf_counter_ns()
     try:
-        response: HttpResponse = send(url, page.data)
+        response: HttpResponse = send(url, page.data, **(page.headers or {}))
     except Exception as error:
         raise CommandError(f"{page.label}: {page.method.upper()} {url} raised {error!r}") from error
     elapsed = perf_counter_ns() - started
-    if response.status_code != 200:
+    if response.status_code != page.status:
         where = f" to {response['Location']}" if response.has_header("Location") else ""
         raise CommandError(
             f"{page.label}: {page.method.upper()} {url} answered "
-            f"{response.status_code}{where}, expected 200"
+            f"{response.status_code}{where}, expected {page.status}"
         )
     return elapsed
 
