@@ -8,6 +8,7 @@ timestamps need a second pass, because `bulk_create` sets auto_now fields to now
 from __future__ import annotations
 
 import random
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -51,6 +52,8 @@ MEMBER_USERNAME = "bench-member"
 MEMBER_GROUPS = 5
 # A word in about one entry in five (name, description or tags): the search pages use it.
 SEARCH_WORD = "biology"
+SUGGEST_QUERY = "ma"  # the start of names such as Marco: many matches among 20,000 people
+NEWCOMERS = 2_000
 EPOCH = datetime(2023, 1, 1, tzinfo=UTC)
 SPAN_SECONDS = 3 * 365 * 24 * 3600
 EDIT_SECONDS = 90 * 24 * 3600
@@ -113,6 +116,9 @@ class Sizes:
     group_grants: int
     room_user_grants: int
     room_group_grants: int
+    # The timed room's Roles & permissions tab: this many user and group grants.
+    showcase_users: int = 400
+    showcase_groups: int = 100
     # The timed room's live session (rooms, issue 5).
     session_participants: int = 300
     session_messages: int = 10_000
@@ -127,6 +133,8 @@ class Sizes:
         return cls(
             users=n(20_000, 50),
             groups=n(2_000, 20),
+            showcase_users=n(400, 12),
+            showcase_groups=n(100, 3),
             entries=n(50_000, 100),
             owner_entries=n(5_000, 10),
             member_grants_per_group=n(300, 5),
@@ -151,6 +159,8 @@ class BenchData:
     rooms: int
     member_visible_entries: int
     permission_rows: int
+    # Users with no role on the timed room yet, for timing real grants one after another.
+    newcomers: list[int]
 
     @property
     def users(self) -> dict[str, User]:
@@ -172,7 +182,10 @@ def seed(scale: float = 1.0) -> BenchData:
         rooms = _seed_rooms(entries)
         showcase = entries[_first_owned(entries, owner)]
         member_visible, rows = _seed_grants(rng, sizes, entries, rooms, groups, others)
-        rows += _seed_showcase_access(rng, showcase, owner, others, groups[MEMBER_GROUPS:])
+        showcase_rows, granted = _seed_showcase_access(
+            rng, sizes, showcase, owner, others, groups[MEMBER_GROUPS:]
+        )
+        rows += showcase_rows
         _seed_live_session(sizes, showcase, owner, member, others)
     _analyze()
     return BenchData(
@@ -183,6 +196,7 @@ def seed(scale: float = 1.0) -> BenchData:
         rooms=len(rooms),
         member_visible_entries=member_visible,
         permission_rows=rows,
+        newcomers=[person.pk for person in others if person.pk not in granted][:NEWCOMERS],
     )
 
 
@@ -377,54 +391,43 @@ def _insert(model: type, holder: str, rows: Iterable[tuple[int, int, int]]) -> N
 
 def _seed_showcase_access(
     rng: random.Random,
+    sizes: Sizes,
     entry: MediaEntry,
     owner: User,
     others: Sequence[User],
     groups: Sequence[Group],
-) -> int:
-    """Give the timed entry collaborators, moderators and an audit log, as a busy room has.
+) -> tuple[int, set[int]]:
+    """Give the timed room hundreds of collaborators and moderators, with an audit log.
 
-    Returns the permission rows written.
+    Returns the permission rows written and the ids of the users given a role.
     """
     permission = _permissions()
-    people = rng.sample(others, 12)
-    user_roles = [
-        (people[0], Role.CO_EDITOR),
-        (people[1], Role.CO_EDITOR),
-        (people[2], Role.CO_PUBLISHER),
-        (people[3], Role.CO_VIEWER),
-        (people[4], Role.CO_VIEWER),
-        (people[5], Role.CO_VIEWER),
-        (people[6], Role.ROOM_MODERATOR),
-        (people[7], Role.ROOM_MODERATOR),
-        (people[8], Role.ROOM_MODERATOR),
-        (people[9], Role.ROOM_MODERATOR),
-        (people[9], Role.CHAT_MODERATOR),
-        (people[10], Role.CHAT_MODERATOR),
-        (people[11], Role.CHAT_MODERATOR),
+    roles = list(Role)[1:]  # everything but owner
+    people = rng.sample(list(others), sizes.showcase_users)
+    teams = rng.sample(list(groups), sizes.showcase_groups)
+    grants = [
+        (principal, role)
+        for principal in [*people, *teams]
+        for role in rng.sample(roles, rng.choice((1, 1, 2)))
     ]
-    teams = rng.sample(list(groups), 3)
-    group_roles = [
-        (teams[0], Role.CO_VIEWER),
-        (teams[1], Role.ROOM_MODERATOR),
-        (teams[2], Role.CHAT_MODERATOR),
-    ]
-    written = 0
-    for principal, role in [*user_roles, *group_roles]:
+    rows: dict[type, list] = defaultdict(list)
+    for principal, role in grants:
         is_group = isinstance(principal, Group)
-        is_room = role in MODERATOR_ROLES
         model = {
             (False, False): MediaEntryUserObjectPermission,
             (True, False): MediaEntryGroupObjectPermission,
             (False, True): RoomUserObjectPermission,
             (True, True): RoomGroupObjectPermission,
-        }[(is_group, is_room)]
-        _, created = model.objects.get_or_create(
-            **{"group" if is_group else "user": principal},
-            permission=permission[role],
-            content_object_id=entry.pk,
+        }[(is_group, role in MODERATOR_ROLES)]
+        rows[model].append(
+            model(
+                **{"group" if is_group else "user": principal},
+                permission=permission[role],
+                content_object_id=entry.pk,
+            )
         )
-        written += created
+    for model, objects in rows.items():
+        model.objects.bulk_create(objects, batch_size=BATCH_SIZE)
     AccessChange.objects.bulk_create(
         [
             AccessChange(
@@ -436,10 +439,11 @@ def _seed_showcase_access(
                 before=[],
                 after=[role.value],
             )
-            for principal, role in [*user_roles, *group_roles]
-        ]
+            for principal, role in grants
+        ],
+        batch_size=BATCH_SIZE,
     )
-    return written
+    return len(grants), {person.pk for person in people} | {owner.pk}
 
 
 # The timed room's live session (rooms, issue 5) -----------------------------------------

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import Group
 from django.db.models import CharField, Count, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Lower
+from django.db.models.functions import Coalesce, Lower, NullIf
 from django.template.defaultfilters import pluralize
 from django.utils.timezone import localtime
 
@@ -302,53 +302,77 @@ def access_page(
 ) -> AccessPage:
     """Return the users and groups with access to the entry: groups first, then people.
 
-    Constant queries however many rows: the grants, the users and the groups.
+    One query reads every grant on the entry (ids and roles only); the page's groups and
+    people are then sorted and sliced in the database. Constant queries however many rows.
     """
     grants = entry_grants(entry)
     wanted = set(ROLE_FILTERS.get(role, ())) - {Role.OWNER}
     if wanted:
         grants = {key: roles for key, roles in grants.items() if roles & wanted}
-    user_ids = [pk for kind, pk in grants if kind == "user"]
-    group_ids = [pk for kind, pk in grants if kind == "group"]
-    users = User.objects.filter(pk__in=user_ids)
-    groups = Group.objects.filter(pk__in=group_ids)
-    for word in search.split():
-        users = users.filter(
-            Q(display_name__icontains=word)
-            | Q(first_name__icontains=word)
-            | Q(last_name__icontains=word)
-            | Q(username__icontains=word)
-            | Q(email__icontains=word)
+    users = User.objects.filter(pk__in=[pk for kind, pk in grants if kind == "user"])
+    groups = Group.objects.filter(pk__in=[pk for kind, pk in grants if kind == "group"])
+    if search:
+        for word in search.split():
+            users = users.filter(
+                Q(display_name__icontains=word)
+                | Q(first_name__icontains=word)
+                | Q(last_name__icontains=word)
+                | Q(username__icontains=word)
+                | Q(email__icontains=word)
+            )
+            groups = groups.filter(name__icontains=word)
+        group_count, user_count = groups.count(), users.count()
+    else:
+        group_count = sum(kind == "group" for kind, _ in grants)
+        user_count = len(grants) - group_count
+    members = User.groups.through.objects.filter(group_id=OuterRef("pk"))
+    page_groups = (
+        list(
+            groups.annotate(
+                member_count=Subquery(
+                    members.values("group_id").annotate(count=Count("*")).values("count")
+                )
+            ).order_by(Lower("name"), "pk")[start:stop]
         )
-        groups = groups.filter(name__icontains=word)
-    group_rows = [
+        if start < group_count
+        else []
+    )
+    user_start, user_stop = max(0, start - group_count), max(0, stop - group_count)
+    page_users = (
+        list(
+            users.order_by(
+                Lower(Coalesce(NullIf("display_name", Value("")), "username")), "pk"
+            ).only("id", "username", "display_name", "first_name", "last_name", "email")[
+                user_start:user_stop
+            ]
+        )
+        if user_stop > user_start
+        else []
+    )
+    rows = [
         AccessRow(
             kind="group",
             principal=group,
             roles=tuple(permissions.sorted_roles(grants[("group", group.pk)])),
-            member_count=group.member_count,
+            member_count=group.member_count or 0,
         )
-        for group in groups.annotate(member_count=Count("user")).order_by(Lower("name"))
+        for group in page_groups
+    ] + [
+        AccessRow(
+            kind="user",
+            principal=user,
+            roles=tuple(permissions.sorted_roles(grants[("user", user.pk)])),
+        )
+        for user in page_users
     ]
-    user_rows = sorted(
-        (
-            AccessRow(
-                kind="user",
-                principal=user,
-                roles=tuple(permissions.sorted_roles(grants[("user", user.pk)])),
-            )
-            for user in users
-        ),
-        key=lambda row: (row.principal.name.casefold(), row.principal.pk),
-    )
-    rows = group_rows + user_rows
+    total = group_count + user_count
     return AccessPage(
-        rows=rows[start:stop],
-        total=len(rows),
-        users=len(user_rows),
-        groups=len(group_rows),
+        rows=rows,
+        total=total,
+        users=user_count,
+        groups=group_count,
         start=start,
-        has_more=len(rows) > stop,
+        has_more=total > stop,
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import Group
@@ -104,28 +104,27 @@ def _check_principal(entry: MediaEntry, principal: User | Group) -> None:
         )
 
 
-@transaction.atomic
-def access_set(
+def _access_change(
     *,
     actor: User | None,
     entry: MediaEntry,
     principal: User | Group,
-    roles: Iterable[Role],
+    target: Callable[[frozenset[Role]], frozenset[Role]],
 ) -> AccessChange | None:
-    """Make `roles` exactly what the user or group holds on the entry, and log the change.
+    """Lock the entry, read what the user or group holds, apply `target` to it, log it.
 
-    Returns the audit record, or None when nothing changed.
+    Reading under the lock means two people changing the same row one after the other
+    each build on the other's result instead of overwriting it.
     """
-    roles = frozenset(roles)
+    MediaEntry.objects.select_for_update().filter(pk=entry.pk).exists()
+    before = permissions.principal_roles(entry, principal)
+    roles = frozenset(target(before))
     if Role.OWNER in roles:
         raise ValidationError("Ownership is not a permission that can be granted.", code="owner")
     if roles & set(permissions.MODERATOR_ROLES) and not entry.is_room:
         raise ValidationError("Only rooms have moderators.", code="not_room")
-    if roles:
+    if roles - before:
         _check_principal(entry, principal)
-    # Lock the entry so concurrent changes to its access queue up instead of interleaving.
-    MediaEntry.objects.select_for_update().filter(pk=entry.pk).exists()
-    before = permissions.principal_roles(entry, principal)
     if before == roles:
         return None
     permissions.revoke(entry, principal, before - roles)
@@ -142,7 +141,24 @@ def access_set(
     )
 
 
-@transaction.atomic
+# Nested calls share the outermost transaction (no savepoint each): one failure undoes all.
+@transaction.atomic(savepoint=False)
+def access_set(
+    *,
+    actor: User | None,
+    entry: MediaEntry,
+    principal: User | Group,
+    roles: Iterable[Role],
+) -> AccessChange | None:
+    """Make `roles` exactly what the user or group holds on the entry, and log the change.
+
+    Returns the audit record, or None when nothing changed.
+    """
+    roles = frozenset(roles)
+    return _access_change(actor=actor, entry=entry, principal=principal, target=lambda _: roles)
+
+
+@transaction.atomic(savepoint=False)
 def access_add(
     *,
     actor: User | None,
@@ -155,11 +171,12 @@ def access_add(
     if not roles:
         raise ValidationError("Choose at least one permission.", code="no_roles")
     _check_principal(entry, principal)
-    before = permissions.principal_roles(entry, principal)
-    return access_set(actor=actor, entry=entry, principal=principal, roles=before | roles)
+    return _access_change(
+        actor=actor, entry=entry, principal=principal, target=lambda before: before | roles
+    )
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def access_add_many(
     *,
     actor: User | None,
@@ -191,7 +208,7 @@ def collaborators_add(
     return access_add_many(actor=actor, entry=entry, principals=principals, roles=roles)
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def access_edit(
     *,
     actor: User,
@@ -201,13 +218,16 @@ def access_edit(
     scope: Iterable[Role],
 ) -> AccessChange | None:
     """Set the roles within `scope` (what the actor may manage); leave the others alone."""
-    scope = frozenset(scope)
-    before = permissions.principal_roles(entry, principal)
-    after = (before - scope) | (frozenset(roles) & scope)
-    return access_set(actor=actor, entry=entry, principal=principal, roles=after)
+    scope, chosen = frozenset(scope), frozenset(roles) & frozenset(scope)
+    return _access_change(
+        actor=actor,
+        entry=entry,
+        principal=principal,
+        target=lambda before: (before - scope) | chosen,
+    )
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def access_remove(
     *,
     actor: User,
@@ -216,8 +236,10 @@ def access_remove(
     scope: Iterable[Role],
 ) -> AccessChange | None:
     """Take away every role within `scope` from the user or group."""
-    before = permissions.principal_roles(entry, principal)
-    return access_set(actor=actor, entry=entry, principal=principal, roles=before - set(scope))
+    scope = frozenset(scope)
+    return _access_change(
+        actor=actor, entry=entry, principal=principal, target=lambda before: before - scope
+    )
 
 
 @transaction.atomic

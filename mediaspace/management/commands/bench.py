@@ -59,7 +59,9 @@ class Page:
     user: str | None  # a bench username; None asks anonymously
     url: str | Callable[[BenchData], str]  # a URL name, or a function of the bench data
     method: str = "get"
-    data: Mapping[str, str] | None = None
+    # The form data, or a function of the bench data and the request's number, so that
+    # each POST can do real work (grant someone new) rather than repeat a no-op.
+    data: Mapping[str, object] | Callable[[BenchData, int], Mapping[str, object]] | None = None
     target: float | None = None
     headers: Mapping[str, str] | None = None  # extra request headers, e.g. HX-Request
     status: int = 200  # the answer expected: 204 for a poll with nothing new
@@ -132,6 +134,27 @@ PAGES = [
         target=ROOM_POST_TARGET,
     ),
     Page("room page", MEMBER_USERNAME, entry_url("room_detail")),
+    # Roles & permissions (issue 4): the timed room has 500 user and group grants.
+    Page("roles & permissions tab", OWNER_USERNAME, entry_url("media_roles"), target=3.0),
+    Page(
+        "suggestions",
+        OWNER_USERNAME,
+        entry_url("principals_suggest"),
+        data={"q": bench_data.SUGGEST_QUERY},
+        target=2.0,
+    ),
+    Page(
+        "add moderators (POST)",
+        OWNER_USERNAME,
+        entry_url("moderators_add"),
+        method="post",
+        data=lambda bench, index: {
+            "principals": f"user:{bench.newcomers[index % len(bench.newcomers)]}",
+            "roles": ["room-moderator"],
+        },
+        headers=HTMX,
+        target=3.0,
+    ),
 ]
 
 
@@ -198,12 +221,15 @@ def resolve(page: Page, bench: BenchData) -> str | None:
         return None
 
 
-def timed_request(page: Page, client: Client, url: str) -> int:
+def timed_request(
+    page: Page, client: Client, url: str, bench: BenchData | None = None, index: int = 0
+) -> int:
     """Send the page's request and return its duration in ns; fail loudly unless expected."""
     send = getattr(client, page.method)
+    data = page.data(bench, index) if callable(page.data) else page.data
     started = perf_counter_ns()
     try:
-        response: HttpResponse = send(url, page.data, **(page.headers or {}))
+        response: HttpResponse = send(url, data, **(page.headers or {}))
     except Exception as error:
         raise CommandError(f"{page.label}: {page.method.upper()} {url} raised {error!r}") from error
     elapsed = perf_counter_ns() - started
@@ -301,16 +327,18 @@ class Command(BaseCommand):
         if url is None:
             return Timing(page)
         client = clients[page.user]
-        for _ in range(WARMUP):
-            timed_request(page, client, url)
+        for index in range(WARMUP):
+            timed_request(page, client, url, bench, index)
         with CaptureQueriesContext(connection) as context:
-            timed_request(page, client, url)
+            timed_request(page, client, url, bench, WARMUP)
         # Read the log now: the next request resets it.
         queries = context.captured_queries
         if self.verbosity >= 2:
             self.print_queries(page, queries)
         gc.collect()
-        samples_ns = [timed_request(page, client, url) for _ in range(samples)]
+        samples_ns = [
+            timed_request(page, client, url, bench, WARMUP + 1 + index) for index in range(samples)
+        ]
         return Timing(page, url, samples_ns, len(queries))
 
     def build_report(
