@@ -17,6 +17,7 @@ from django.urls import reverse
 from accounts.models import User
 from mediaspace.models import AccessChange, MediaEntry
 from rooms.models import Module, Room
+from tests.admin.conftest import hold_a_session
 from tests.conftest import client_for
 from tests.factories import GroupFactory, UserFactory
 
@@ -38,7 +39,9 @@ def first_object(model: type[Model]) -> Model:
 
 @pytest.fixture
 def demo(db) -> None:
+    """The demo data, and a session held in its Biology room (so every model has a row)."""
     call_command("seed_demo", stdout=StringIO())
+    hold_a_session(MediaEntry.objects.get(name="Biology 101 — Live office hours"))
 
 
 @pytest.fixture
@@ -56,6 +59,10 @@ def test_all_the_operators_models_are_registered():
         "mediaspace.AccessChange",
         "rooms.Room",
         "rooms.Module",
+        "rooms.Session",
+        "rooms.Participant",
+        "rooms.ChatMessage",
+        "rooms.ModerationAction",
     }
 
 
