@@ -87,6 +87,8 @@ class Session(models.Model):
     )
     started_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
+    # When a poll last looked for participants who went away (rooms.services.presence_note).
+    presence_checked_at = models.DateTimeField(null=True, blank=True)
     ended_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -133,6 +135,9 @@ class Participant(models.Model):
     # Role values (mediaspace.models.Role) held at join time; kept for the session.
     roles = models.JSONField(default=list, blank=True)
     joined_at = models.DateTimeField()
+    # When the user's room page last polled (at most every selectors.PRESENCE_REFRESH);
+    # None for rows from before presence was kept, counted as here.
+    last_seen_at = models.DateTimeField(null=True, blank=True)
     left_at = models.DateTimeField(null=True, blank=True)
     chat_blocked_at = models.DateTimeField(null=True, blank=True)
     chat_blocked_by = models.ForeignKey(
@@ -213,7 +218,15 @@ class ChatMessage(models.Model):
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["session", "-id"], name="chat_session_latest")]
+        indexes = [
+            models.Index(fields=["session", "-id"], name="chat_session_latest"),
+            # The pinned area, read with every room page: a few rows among thousands.
+            models.Index(
+                fields=["session", "pinned_at"],
+                condition=Q(pinned_at__isnull=False),
+                name="chat_session_pinned",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(condition=~Q(body=""), name="chat_body_not_empty"),
         ]

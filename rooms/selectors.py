@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from functools import cache
 
 from django.db import connection
+from django.db.models import BooleanField, ExpressionWrapper, Q, TextField
+from django.db.models.functions import Cast
 from django.http import Http404
-from django.utils.timezone import localtime
+from django.template.defaultfilters import linebreaksbr
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
+from django.utils.text import Truncator
 
 from accounts.models import User
 from mediaspace.models import MediaEntry, Role
@@ -16,9 +25,17 @@ from mediaspace.permissions import VISIBLE_TO_EVERYONE, Access, roles_for_entrie
 from rooms.models import ChatMessage, Module, Participant, Room, RoomEvent, Session
 from rooms.permissions import Powers, session_roles
 
-# How much of a busy room one page shows: the latest messages, the first participants.
-CHAT_SHOWN = 50
+# How much of a busy room one page shows: the latest messages (earlier ones load a page at
+# a time), the first participants.
+CHAT_SHOWN = 30
 PARTICIPANTS_SHOWN = 100
+
+# Presence: the page's poll refreshes Participant.last_seen_at at most every
+# PRESENCE_REFRESH (services.presence_note); someone unseen for longer than AWAY_AFTER is
+# away. Chromium runs a background tab's timers as rarely as once a minute, so AWAY_AFTER
+# leaves room for that.
+PRESENCE_REFRESH = timedelta(seconds=30)
+AWAY_AFTER = timedelta(seconds=90)
 
 STATE_LABELS = {
     "not-started": "Not started",
@@ -75,6 +92,9 @@ class Standing:
     present: bool  # joined, and neither left nor removed
     removed: bool
     chat_blocked: bool
+    user_id: int = 0
+    last_seen_at: datetime | None = None  # the user's, in that session
+    presence_checked_at: datetime | None = None  # the session's (services.presence_note)
     roles: frozenset[Role] = frozenset()  # held now, when looked up (see standing_for_user)
 
     @property
@@ -180,8 +200,8 @@ def _standing_sql() -> str:
     return f"""
         SELECT e.owner_id, e.status,
                EXISTS (SELECT 1 FROM {table["Module"]} m WHERE m.name = %s AND m.enabled = %s),
-               s.id, s.state, s.locked, s.seq,
-               p.id, p.roles, p.left_at, p.removed_at, p.chat_blocked_at
+               s.id, s.state, s.locked, s.seq, s.presence_checked_at,
+               p.id, p.roles, p.left_at, p.removed_at, p.chat_blocked_at, p.last_seen_at
         FROM {table["MediaEntry"]} e
         JOIN {table["Room"]} r ON r.media_id = e.id
         LEFT JOIN {table["Session"]} s
@@ -207,8 +227,8 @@ def standing(user: User, entry_id: int) -> Standing | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    owner_id, status, module_on, session_id, state, locked, seq, participant_id, *rest = row
-    roles, left_at, removed_at, chat_blocked_at = rest
+    owner_id, status, module_on, session_id, state, locked, seq, checked_at, *rest = row
+    participant_id, roles, left_at, removed_at, chat_blocked_at, last_seen_at = rest
     loaded = {"id": entry_id, "owner_id": owner_id, "media_type": MediaEntry.Type.ROOM}
     loaded["status"] = status
     # from_db takes the values in the model's field order; the rest stay deferred.
@@ -228,7 +248,17 @@ def standing(user: User, entry_id: int) -> Standing | None:
         present=participant_id is not None and left_at is None and removed_at is None,
         removed=removed_at is not None,
         chat_blocked=chat_blocked_at is not None,
+        user_id=user.pk,
+        last_seen_at=_aware(last_seen_at),
+        presence_checked_at=_aware(checked_at),
     )
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """Return a datetime read by hand as an aware one (SQLite gives naive UTC values)."""
+    if value is None or timezone.is_aware(value):
+        return value
+    return value.replace(tzinfo=UTC)
 
 
 def standing_for_user(user: User, entry_id: int, *, need_roles: bool = True) -> Standing:
@@ -263,27 +293,58 @@ class RoomPage:
     """What the room page shows: where the user stands, and the records to render."""
 
     view: Standing
-    entry: MediaEntry  # in full, with its owner and room
+    entry: MediaEntry  # in full, with its room
     session: Session | None  # the latest session, in full, when it has ended
 
 
 def room_for_user(user: User, entry_id: int) -> RoomPage:
     """Fetch the room page's records for a user who may see the room, or 404."""
     view = standing_for_user(user, entry_id)
-    entry = MediaEntry.objects.select_related("owner", "room").get(pk=entry_id)
+    entry = MediaEntry.objects.select_related("room").get(pk=entry_id)
     session = Session.objects.get(pk=view.session_id) if view.is_ended else None
     return RoomPage(view=view, entry=entry, session=session)
 
 
 # Lists: rows go to the templates as flat dictionaries, which the template engine reads far
 # faster than attribute chains through models and properties (see mediaspace.selectors).
+# Everything a row shows is worked out here, URLs included, so a row is a handful of
+# variable look-ups.
 
 PERSON_FIELDS = ("username", "display_name", "first_name", "last_name")
+PERSON_LOOKUPS = tuple(f"user__{name}" for name in PERSON_FIELDS)
 
 
-def _person(values: Iterable[str]) -> User:
-    """Return an unsaved user holding just the names, for their display helpers."""
-    return User(**dict(zip(PERSON_FIELDS, values, strict=True)))
+class _Person:
+    """Just a user's names, with User's own display helpers: far cheaper than a model."""
+
+    __slots__ = PERSON_FIELDS
+    get_full_name = User.get_full_name
+    name = User.name
+    initials = User.initials
+    avatar_tone = User.avatar_tone
+
+    def __init__(self, username: str, display_name: str, first_name: str, last_name: str):
+        self.username, self.display_name = username, display_name
+        self.first_name, self.last_name = first_name, last_name
+
+
+def _row_urls(name: str, entry_id: int) -> Callable[[int], str]:
+    """Return a builder of URL `name` of the room for a row's id: one reverse() per list."""
+    head, _, tail = reverse(name, args=[entry_id, 0]).rpartition("/0/")
+    return lambda row_id: f"{head}/{row_id}/{tail}"
+
+
+@cache
+def _standing_in_list(roles_json: str) -> tuple[str, bool, str]:
+    """Return where join-time roles, as stored, put someone in the participants list:
+    the group, whether they are a host, and the roles' labels.
+
+    A room has a few combinations of roles among hundreds of participants: working each
+    out once beats decoding every row.
+    """
+    powers = Powers(session_roles(json.loads(roles_json)))
+    labels = " · ".join(role.label for role in sorted_roles(powers.roles))
+    return powers.group, powers.is_host, labels
 
 
 @dataclass
@@ -294,6 +355,7 @@ class ParticipantGroups:
     moderators: list[dict[str, object]] = field(default_factory=list)
     participants: list[dict[str, object]] = field(default_factory=list)
     total: int = 0
+    away: int = 0
     hidden: int = 0
 
     @property
@@ -305,62 +367,105 @@ class ParticipantGroups:
         ]
 
 
-def participants_grouped(session_id: int) -> ParticipantGroups:
+def participants_grouped(view: Standing) -> ParticipantGroups:
     """Return who is in the session now, grouped by the roles they joined with (one query).
 
-    A busy room shows its first PARTICIPANTS_SHOWN participants by name; hosts and
-    moderators are always all shown.
+    Each group is sorted by the name shown, ignoring case, the same on every database. A
+    busy room shows its first PARTICIPANTS_SHOWN participants; hosts and moderators are
+    always all shown. Someone unseen for longer than AWAY_AFTER is marked away.
     """
+    away_before = timezone.now() - AWAY_AFTER
     rows = (
-        Participant.objects.filter(session_id=session_id, left_at=None, removed_at=None)
-        .order_by("user__display_name", "user__username")
-        .values_list(
-            "id",
-            "user_id",
-            "roles",
-            "chat_blocked_at",
-            *(f"user__{name}" for name in PERSON_FIELDS),
+        Participant.objects.filter(session_id=view.session_id, left_at=None, removed_at=None)
+        .annotate(
+            # As text and booleans: cheaper to read than JSON and datetimes, row after row.
+            roles_json=Cast("roles", TextField()),
+            blocked=ExpressionWrapper(Q(chat_blocked_at__isnull=False), BooleanField()),
+            away=ExpressionWrapper(Q(last_seen_at__lt=away_before), BooleanField()),
         )
+        .values_list("id", "roles_json", "blocked", "away", *PERSON_LOOKUPS)
     )
-    grouped = ParticipantGroups()
-    for participant_id, user_id, roles, blocked_at, *names in rows:
-        grouped.total += 1
-        powers = Powers(session_roles(roles))
-        group = getattr(grouped, powers.group)
+    people = [
+        (_Person(*names), participant_id, roles_json, blocked, away)
+        for participant_id, roles_json, blocked, away, *names in rows
+    ]
+    people.sort(key=lambda row: (row[0].name.casefold(), row[0].username))
+    manage_url = _row_urls("participant_manage", view.entry.pk)
+    can_manage = view.powers.can_manage_people
+    grouped = ParticipantGroups(total=len(people))
+    for person, participant_id, roles_json, blocked, away in people:
+        group_name, is_host, labels = _standing_in_list(roles_json)
+        grouped.away += bool(away)
+        group = getattr(grouped, group_name)
         if group is grouped.participants and len(group) >= PARTICIPANTS_SHOWN:
             grouped.hidden += 1
             continue
-        person = _person(names)
+        you = participant_id == view.participant_id
         group.append(
             {
-                "id": participant_id,
-                "user_id": user_id,
                 "name": person.name,
                 "initials": person.initials,
-                "tone": person.avatar_tone,
-                "labels": " · ".join(role.label for role in sorted_roles(powers.roles)),
-                "blocked": blocked_at is not None,
-                "host": powers.is_host,
+                "tone": str(person.avatar_tone),
+                "class": " participant-away" if away else "",
+                "note": _participant_note(labels, blocked=blocked, away=away),
+                "you": you,
+                "manage_url": (
+                    manage_url(participant_id) if can_manage and not (you or is_host) else ""
+                ),
             }
         )
     return grouped
 
 
-MESSAGE_FIELDS = ("id", "body", "created_at", *(f"author__{name}" for name in PERSON_FIELDS))
+def _participant_note(labels: str, *, blocked: bool, away: bool) -> str:
+    """Return the line under a participant's name: roles, blocked from chat, away."""
+    if not (blocked or away):
+        return labels
+    parts = [conditional_escape(labels)] if labels else []
+    if blocked:
+        parts.append(mark_safe('<span class="participant-blocked">Blocked from chat</span>'))
+    if away:
+        parts.append(mark_safe('<span class="participant-away-label">Away</span>'))
+    return mark_safe(" · ".join(parts))
 
 
-def _message_rows(messages: Iterable[tuple]) -> list[dict[str, object]]:
-    """Return chat messages flattened for the template."""
+MESSAGE_FIELDS = (
+    "id",
+    "body",
+    "created_at",
+    "author_id",
+    "pinned_at",
+    *(f"author__{name}" for name in PERSON_FIELDS),
+)
+
+
+def _message_rows(view: Standing, messages: Iterable[tuple]) -> list[dict[str, object]]:
+    """Return chat messages flattened for the template, with the actions this reader has.
+
+    Chat moderators and hosts pin or unpin and delete any message; anyone in the live
+    session deletes their own.
+    """
+    moderates = view.chat_on and view.powers.can_moderate_chat
+    deletes_own = view.chat_on and view.is_live and view.joined
+    delete_url = _row_urls("message_delete", view.entry.pk)
+    pin_url = _row_urls("message_pin", view.entry.pk)
+    unpin_url = _row_urls("message_unpin", view.entry.pk)
     rows = []
-    for message_id, body, created_at, *names in messages:
-        when = localtime(created_at)
+    for message_id, body, created_at, author_id, pinned_at, *names in messages:
+        when = timezone.localtime(created_at)
+        mine = author_id == view.user_id
+        pinned = pinned_at is not None
         rows.append(
             {
-                "id": message_id,
-                "body": body,
-                "author": _person(names).name,
+                "id": str(message_id),  # strings: the template engine localises numbers
+                "body": linebreaksbr(body, autoescape=True),
+                "author": _Person(*names).name,
                 "iso": when.isoformat(),
                 "time": f"{when:%H:%M}",
+                "pinned": pinned,
+                "mine": mine,
+                "delete_url": delete_url(message_id) if moderates or (mine and deletes_own) else "",
+                "pin_url": (unpin_url if pinned else pin_url)(message_id) if moderates else "",
             }
         )
     return rows
@@ -370,24 +475,51 @@ def _visible_messages(session_id: int):
     return ChatMessage.objects.filter(session_id=session_id, deleted_at=None, cleared_at=None)
 
 
-def chat_recent(session_id: int) -> tuple[list[dict[str, object]], bool]:
-    """Return the latest visible messages, oldest first, and whether older ones exist."""
-    latest = list(
-        _visible_messages(session_id).order_by("-id").values_list(*MESSAGE_FIELDS)[: CHAT_SHOWN + 1]
-    )
-    return _message_rows(latest[:CHAT_SHOWN][::-1]), len(latest) > CHAT_SHOWN
+def chat_recent(
+    view: Standing, *, before: int | None = None
+) -> tuple[list[dict[str, object]], bool]:
+    """Return the latest CHAT_SHOWN visible messages (before message `before`, if given),
+    oldest first, and whether earlier ones exist.
+    """
+    messages = _visible_messages(view.session_id)
+    if before is not None:
+        messages = messages.filter(pk__lt=before)
+    latest = list(messages.order_by("-id").values_list(*MESSAGE_FIELDS)[: CHAT_SHOWN + 1])
+    return _message_rows(view, latest[:CHAT_SHOWN][::-1]), len(latest) > CHAT_SHOWN
 
 
-def chat_pinned(session_id: int) -> list[dict[str, object]]:
+def chat_pinned(view: Standing) -> list[dict[str, object]]:
     """Return the session's pinned, visible messages, earliest pin first."""
-    pinned = _visible_messages(session_id).filter(pinned_at__isnull=False)
-    return _message_rows(pinned.order_by("pinned_at", "id").values_list(*MESSAGE_FIELDS))
+    pinned = _visible_messages(view.session_id).filter(pinned_at__isnull=False)
+    moderates = view.chat_on and view.powers.can_moderate_chat
+    unpin_url = _row_urls("message_unpin", view.entry.pk)
+    return [
+        {
+            "author": _Person(*names).name,
+            "text": Truncator(body).chars(200),
+            "unpin_url": unpin_url(message_id) if moderates else "",
+        }
+        for message_id, body, *names in pinned.order_by("pinned_at", "id").values_list(
+            "id", "body", *(f"author__{name}" for name in PERSON_FIELDS)
+        )
+    ]
 
 
-def messages_by_id(session_id: int, message_ids: Iterable[int]) -> list[dict[str, object]]:
+def messages_by_id(view: Standing, message_ids: Iterable[int]) -> list[dict[str, object]]:
     """Return these visible messages of the session, oldest first."""
-    chosen = _visible_messages(session_id).filter(pk__in=list(message_ids))
-    return _message_rows(chosen.order_by("id").values_list(*MESSAGE_FIELDS))
+    chosen = _visible_messages(view.session_id).filter(pk__in=list(message_ids))
+    return _message_rows(view, chosen.order_by("id").values_list(*MESSAGE_FIELDS))
+
+
+def message_updates(view: Standing, changes: Changes) -> list[dict[str, object]]:
+    """Return what changed in messages a page may show: deleted ones, re-pinned ones.
+
+    The page applies each to the message with the same id only if it shows that message
+    (it may show earlier ones, or not yet the latest), so nothing refers to a missing one.
+    """
+    gone = [{"id": str(message_id), "gone": True} for message_id in dict.fromkeys(changes.hidden)]
+    redrawn = set(changes.pinned) - set(changes.hidden) - set(changes.posted)
+    return gone + (messages_by_id(view, redrawn) if redrawn else [])
 
 
 @dataclass
@@ -419,6 +551,7 @@ def changes_since(session_id: int, seq: int, participant_id: int | None) -> Chan
             changes.posted.remove(message_id)  # posted and deleted since: never shown
         elif kind == RoomEvent.Kind.HIDDEN:
             changes.hidden.append(message_id)
+            changes.pins = True  # it may have been pinned
         elif kind == RoomEvent.Kind.PIN:
             changes.pins = True
             changes.pinned.append(message_id)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from mediaspace import services as media_services
@@ -15,7 +17,7 @@ from mediaspace.permissions import MODERATOR_ROLES, Role, roles_for_entries, sor
 from rooms import permissions, selectors
 from rooms.models import ChatMessage, ModerationAction, Participant, Room, RoomEvent, Session
 from rooms.permissions import Powers, session_roles
-from rooms.selectors import Standing
+from rooms.selectors import AWAY_AFTER, PRESENCE_REFRESH, Standing
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import Group
@@ -202,12 +204,12 @@ def _enter(
     values = [role.value for role in sorted_roles(session_roles(roles))]
     if here is None or here.participant_id is None:
         me = Participant.objects.create(
-            session_id=session_id, user=user, roles=values, joined_at=now
+            session_id=session_id, user=user, roles=values, joined_at=now, last_seen_at=now
         )
         _event(session_id, seq, RoomEvent.Kind.PEOPLE, participant_id=me.pk)
         return me
     Participant.objects.filter(pk=here.participant_id).update(
-        roles=values, joined_at=now, left_at=None
+        roles=values, joined_at=now, last_seen_at=now, left_at=None
     )
     if not here.present or session_roles(values) != here.joined_roles:
         # A present participant rejoining with the same roles changes nothing others see.
@@ -219,7 +221,9 @@ def _enter(
 
 def _open(entry: MediaEntry, actor: User, powers: Powers) -> Session:
     """Create the room's next session, open for its hosts and moderators to prepare."""
-    session = Session.objects.create(room_id=entry.pk, opened_by=actor)
+    session = Session.objects.create(
+        room_id=entry.pk, opened_by=actor, presence_checked_at=timezone.now()
+    )
     session.seq = _event(session.pk, session.seq, RoomEvent.Kind.STATE)
     _record(session, actor, powers, ModerationAction.Kind.SESSION_OPEN)
     return session
@@ -250,6 +254,60 @@ def participant_join(*, user: User, entry: MediaEntry) -> Participant:
     if not powers.can_run_room and here.session_locked and here.participant_id is None:
         raise ValidationError(LOCKED, code="locked")
     return _enter(here.session_id, here.seq, user, current, here)
+
+
+def presence_note(*, here: Standing) -> None:
+    """Note that the user's room page is still open (its poll calls this): presence.
+
+    Costs nothing most of the time, and one UPDATE every PRESENCE_REFRESH per participant.
+    Someone unseen for longer than AWAY_AFTER shows as away (selectors.participants_grouped);
+    closing the tab is enough. So that the other pages redraw their participants lists,
+    coming back is a people event, and so is going away: every PRESENCE_REFRESH, the first
+    poll of the session to notice looks for anyone who went away since the last look.
+    No background job is needed while anyone has the room open.
+    """
+    if not here.joined:
+        return
+    now = timezone.now()
+    seen = here.last_seen_at
+    if seen is not None and now - seen > AWAY_AFTER:
+        _presence_return(here, now)
+    elif seen is None or now - seen >= PRESENCE_REFRESH:
+        Participant.objects.filter(pk=here.participant_id).update(last_seen_at=now)
+    checked = here.presence_checked_at
+    if checked is None or now - checked >= PRESENCE_REFRESH:
+        _presence_check(here, now)
+
+
+@transaction.atomic
+def _presence_return(here: Standing, now: datetime) -> None:
+    """Mark someone who was away as here again, for everyone to see."""
+    _lock_room(here.entry.pk)
+    Participant.objects.filter(pk=here.participant_id).update(last_seen_at=now)
+    seq = Session.objects.values_list("seq", flat=True).get(pk=here.session_id)
+    # Their own page does not change: no participant, so it is not redrawn whole.
+    _event(here.session_id, seq, RoomEvent.Kind.PEOPLE)
+
+
+@transaction.atomic
+def _presence_check(here: Standing, now: datetime) -> None:
+    """Tell everyone if someone went away since the session's last check; note this one."""
+    _lock_room(here.entry.pk)
+    due = Q(presence_checked_at=None) | Q(presence_checked_at__lt=now - PRESENCE_REFRESH)
+    if not Session.objects.filter(due, pk=here.session_id).update(presence_checked_at=now):
+        return  # another poll just checked
+    gone = Participant.objects.filter(
+        session_id=here.session_id,
+        left_at=None,
+        removed_at=None,
+        last_seen_at__lt=now - AWAY_AFTER,
+    )
+    if here.presence_checked_at is not None:
+        # Away at the last check already, and told then.
+        gone = gone.filter(last_seen_at__gte=here.presence_checked_at - AWAY_AFTER)
+    if gone.exists():
+        seq = Session.objects.values_list("seq", flat=True).get(pk=here.session_id)
+        _event(here.session_id, seq, RoomEvent.Kind.PEOPLE)
 
 
 @transaction.atomic
@@ -405,11 +463,35 @@ def _message_locked(message: ChatMessage) -> tuple[Session, ChatMessage]:
     return session, ChatMessage.objects.select_related("author").get(pk=message.pk)
 
 
+def _authoring(*, actor: User, session: Session) -> Powers:
+    """Refuse unless the actor may take back their own message: in the live session, chat on.
+
+    Taking back one's own words is not moderation: it needs no role, and a participant
+    blocked from the chat may still do it. The record says it was done with no role.
+    """
+    if not permissions.moderation_enabled():
+        raise PermissionDenied(permissions.CHAT_OFF_MESSAGE)
+    if not session.is_live:
+        code = "ended" if session.is_ended else "not_started"
+        raise ValidationError(CHAT_ENDED if session.is_ended else CHAT_CLOSED, code=code)
+    me = Participant.objects.filter(session=session, user=actor).first()
+    if me is None or not me.is_present:
+        raise PermissionDenied(REMOVED if me is not None and me.is_removed else NOT_JOINED)
+    return Powers()
+
+
 @transaction.atomic
 def message_delete(*, actor: User, message: ChatMessage) -> ChatMessage:
-    """Delete a message for everyone; it stays in the record, flagged with who and when."""
+    """Delete a message for everyone; it stays in the record, flagged with who and when.
+
+    Chat moderators and hosts delete any message (only hosts a host's); the author deletes
+    their own while the session is live.
+    """
     session, message = _message_locked(message)
-    _, powers = _acting(actor=actor, session=session, need="can_moderate_chat")
+    if message.author_id == actor.pk:
+        powers = _authoring(actor=actor, session=session)
+    else:
+        _, powers = _acting(actor=actor, session=session, need="can_moderate_chat")
     if not message.is_visible:
         return message
     if message.author_id != actor.pk and not powers.is_host:

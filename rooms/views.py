@@ -5,7 +5,7 @@ from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
@@ -118,8 +118,10 @@ def _done(
     return trigger_client_event(response, "ms:poll")
 
 
-def _room_context(page: selectors.RoomPage, **extra: Any) -> dict[str, Any]:
-    """Return what the room page shows this viewer."""
+def _room_context(
+    page: selectors.RoomPage, *, before: int | None = None, **extra: Any
+) -> dict[str, Any]:
+    """Return what the room page shows this viewer (the chat before message `before`)."""
     view = page.view
     context: dict[str, Any] = {
         "view": view,
@@ -128,37 +130,62 @@ def _room_context(page: selectors.RoomPage, **extra: Any) -> dict[str, Any]:
         "session": page.session,
         "powers": view.powers,
         "form": MessageForm(),
+        "history": before is not None,
         **extra,
     }
     if view.inside:
-        context["people"] = selectors.participants_grouped(view.session_id)
+        context["people"] = selectors.participants_grouped(view)
         if view.chat_on:
             context["chat_messages"], context["more_messages"] = selectors.chat_recent(
-                view.session_id
+                view, before=before
             )
-            context["pinned"] = selectors.chat_pinned(view.session_id)
+            context["pinned"] = selectors.chat_pinned(view)
     return context
+
+
+def _before(request: AuthenticatedHttpRequest) -> int | None:
+    """Return the message id in `?before=`, None without one; 400 when it is malformed."""
+    before = request.GET.get("before")
+    if before is None:
+        return None
+    if not before.isdecimal() or len(before) > 18:
+        raise BadRequest("The message id is malformed.")
+    return int(before)
 
 
 @require_GET
 @vary_on_headers("HX-Request")
 def room_detail(request: AuthenticatedHttpRequest, entry_id: int) -> HttpResponse:
-    """Show the room: its state, and once inside, the participants, chat and controls."""
+    """Show the room: its state, and once inside, the participants, chat and controls.
+
+    `?before=<message id>` shows the chat's previous page: for htmx, just those messages
+    (Load earlier messages); otherwise the room with them in its chat.
+    """
+    before = _before(request)
+    if before is not None and request.htmx:
+        view = selectors.standing_for_user(request.user, entry_id)
+        if not (view.inside and view.chat_on):
+            raise PermissionDenied(services.NOT_JOINED)
+        messages, more = selectors.chat_recent(view, before=before)
+        context = {"entry": view.entry, "chat_messages": messages, "more_messages": more}
+        return render(request, ROOM_TEMPLATE + "#chat-earlier", context)
     page = selectors.room_for_user(request.user, entry_id)
     template = ROOM_TEMPLATE + ("#room-body" if request.htmx else "")
-    return render(request, template, _room_context(page))
+    return render(request, template, _room_context(page, before=before))
 
 
 @require_GET
 def room_poll(request: AuthenticatedHttpRequest, entry_id: int) -> HttpResponse:
     """Return what changed in the room since the page's cursor; 204 when nothing did.
 
-    Nothing new costs two queries after the user's session: `standing_for_user`.
+    Nothing new costs two queries after the user's session: `standing_for_user` (and, every
+    PRESENCE_REFRESH, one more to note that the user is still here).
     """
     view = selectors.standing_for_user(request.user, entry_id)
     cursor = selectors.Cursor.parse(request.GET.get("after", ""))
     if cursor is None:
         return HttpResponseBadRequest("The cursor is malformed.", content_type="text/plain")
+    services.presence_note(here=view)
     if view.cursor == cursor:
         return HttpResponse(status=204)
     whole = view.session_id != (cursor.session_id or None) or (
@@ -174,17 +201,17 @@ def room_poll(request: AuthenticatedHttpRequest, entry_id: int) -> HttpResponse:
         return render(request, ROOM_TEMPLATE + "#poll", context)
     context = {"view": view, "entry": view.entry, "poll": True, "changes": changes}
     if view.inside:
-        context["powers"] = view.powers
         if changes.people:
-            context["people"] = selectors.participants_grouped(view.session_id)
+            context["people"] = selectors.participants_grouped(view)
         if view.chat_on and changes.cleared:
-            context["chat_messages"], context["more_messages"] = selectors.chat_recent(
-                view.session_id
-            )
-        elif view.chat_on and changes.posted:
-            context["posted"] = selectors.messages_by_id(view.session_id, changes.posted)
+            context["chat_messages"], context["more_messages"] = selectors.chat_recent(view)
+        elif view.chat_on:
+            if changes.posted:
+                context["posted"] = selectors.messages_by_id(view, changes.posted)
+            if changes.hidden or changes.pinned:
+                context["updates"] = selectors.message_updates(view, changes)
         if view.chat_on and changes.pins:
-            context["pinned"] = selectors.chat_pinned(view.session_id)
+            context["pinned"] = selectors.chat_pinned(view)
     return render(request, ROOM_TEMPLATE + "#poll", context)
 
 

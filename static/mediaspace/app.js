@@ -276,6 +276,8 @@ document.addEventListener("htmx:load", (event) => setUpComboboxes(event.detail.e
 
 // How close to the bottom (px) still counts as "reading the newest messages".
 const CHAT_STICK_SLACK_PX = 48;
+// Messages redrawn in place by an update (a pin): not new, so the log does not follow them.
+const updatedMessages = new WeakSet();
 
 /** Keep one chat log's scroll position: follow new messages only from the bottom. */
 function setUpChatLog(log) {
@@ -297,7 +299,8 @@ function setUpChatLog(log) {
         if (!(node instanceof Element) || !node.id) continue;
         // A message the page already shows (the page and a poll can overlap): drop it.
         if (log.querySelectorAll(`[id="${node.id}"]`).length > 1) node.remove();
-        else added = true;
+        // New messages arrive at the end; earlier ones and updated ones land elsewhere.
+        else if (!node.nextElementSibling && !updatedMessages.has(node)) added = true;
       }
     }
     if (!added) return;
@@ -386,5 +389,56 @@ document.addEventListener("htmx:oobAfterSwap", () => {
   if (field && draft.value && !field.value) field.value = draft.value;
   if (field && draft.typing) field.focus();
   else if (draft.focusInside) body?.querySelector("h1")?.focus();
+});
+
+// Changes to messages (deleted, pinned, unpinned) arrive in an inert <template
+// id="chat-updates">: this page may show earlier messages or not all of them, so each change
+// applies to the message with the same id only if the log shows it. Nothing is swapped into
+// a missing element, so htmx has nothing to complain about.
+document.addEventListener("htmx:oobBeforeSwap", (event) => {
+  if (event.detail.target?.id !== "chat-updates") return;
+  event.detail.shouldSwap = false; // the page keeps its empty template
+  const updates = event.detail.fragment.firstElementChild?.content;
+  const log = document.querySelector("[data-chat-log]");
+  if (!updates || !log) return;
+  for (const update of updates.children) {
+    const shown = document.getElementById(update.id);
+    if (!shown || !log.contains(shown)) continue;
+    const hadFocus = shown.contains(document.activeElement);
+    if (update.hasAttribute("data-gone")) {
+      shown.remove();
+      if (hadFocus) log.focus();
+      continue;
+    }
+    const fresh = document.importNode(update, true);
+    updatedMessages.add(fresh);
+    shown.replaceWith(fresh);
+    htmx.process(fresh);
+    // The moderator who pinned it keeps their place: on the same button, now "Unpin".
+    if (hadFocus) (fresh.querySelector("[data-chat-pin]") || log).focus();
+  }
+});
+
+// Load earlier messages: they arrive above the reader's place, which stays where it is;
+// screen readers are not told about them as if they were new (the log is a live region);
+// the focus moves to the log, whose first stop is the next "Load earlier messages".
+const EARLIER_QUIET_MS = 1000;
+let earlierLoad = null;
+
+document.addEventListener("htmx:beforeSwap", (event) => {
+  if (!event.detail.shouldSwap || !event.target.matches?.("[data-chat-earlier]")) return;
+  const log = event.target.closest("[data-chat-log]");
+  if (!log) return;
+  earlierLoad = { log, fromBottom: log.scrollHeight - log.scrollTop };
+  log.setAttribute("aria-live", "off");
+});
+
+document.addEventListener("htmx:afterSwap", () => {
+  if (!earlierLoad) return;
+  const { log, fromBottom } = earlierLoad;
+  earlierLoad = null;
+  log.scrollTop = log.scrollHeight - fromBottom;
+  log.focus({ preventScroll: true });
+  setTimeout(() => log.removeAttribute("aria-live"), EARLIER_QUIET_MS);
 });
 // End of Room ----------------------------------------------------------------------------

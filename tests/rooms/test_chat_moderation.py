@@ -83,6 +83,20 @@ def test_a_pin_reaches_other_pages_through_the_poll(as_paula, chad, question, op
     assert "Can I submit late?" in update
 
 
+def test_deleting_a_pinned_message_takes_it_off_the_pinned_area_too(
+    as_paula, chad, question, open_room
+):
+    services.message_pin(actor=chad, message=question, pinned=True)
+    html = as_paula.get(url(open_room, "room_detail")).content.decode()
+    cursor = html.split("poll/?after=")[1].split('"')[0]
+    services.message_delete(actor=chad, message=question)
+
+    update = as_paula.get(url(open_room, "room_poll"), {"after": cursor}).content.decode()
+
+    pinned = update.split('<div id="chat-pinned" class="chat-pinned" hx-swap-oob="true">')[1]
+    assert "Can I submit late?" not in pinned.split("</div>")[0]
+
+
 def test_clearing_empties_the_chat_for_everyone_but_keeps_the_record(
     as_chad, chad, paula, live, question, open_room
 ):
@@ -121,13 +135,15 @@ CHAT_ACTIONS = ["message_delete", "message_pin", "message_unpin"]
 
 
 @pytest.mark.parametrize("name", CHAT_ACTIONS)
-def test_a_participant_gets_403_from_chat_moderation(as_paula, question, open_room, name):
-    response = as_paula.post(url(open_room, name, question.pk))
+def test_a_participant_gets_403_from_chat_moderation(as_paula, rita, live, open_room, name):
+    remark = services.message_post(author=rita, entry=open_room, body="Read chapter 4")
+
+    response = as_paula.post(url(open_room, name, remark.pk))
 
     assert response.status_code == 403
     assert "Only hosts and chat moderators can moderate the chat." in response.content.decode()
-    question.refresh_from_db()
-    assert question.is_visible and question.pinned_at is None
+    remark.refresh_from_db()
+    assert remark.is_visible and remark.pinned_at is None
 
 
 @pytest.mark.parametrize("name", CHAT_ACTIONS)
@@ -193,3 +209,57 @@ def test_with_the_module_off_chat_moderation_is_refused_with_the_reason(
     assert "ChatandCollaboration module is switched off" in response.content.decode()
     question.refresh_from_db()
     assert question.is_visible
+
+
+# Pin and Unpin in the chat ----------------------------------------------------------------
+
+
+def message_row(html: str, message: ChatMessage) -> str:
+    """Return the chat log's row of one message."""
+    return html.split(f'<div id="message-{message.pk}"')[1].split("</div>")[0]
+
+
+def test_a_pinned_message_offers_unpin_in_the_chat(as_chad, chad, question, open_room):
+    services.message_pin(actor=chad, message=question, pinned=True)
+
+    row = message_row(as_chad.get(url(open_room, "room_detail")).content.decode(), question)
+
+    unpin = url(open_room, "message_unpin", question.pk)
+    assert f'formaction="{unpin}" hx-post="{unpin}"' in row
+    assert ">Unpin<" in row and ">Pin<" not in row
+    assert "Pinned" in row
+
+
+def test_an_unpinned_message_offers_pin(as_chad, question, open_room):
+    row = message_row(as_chad.get(url(open_room, "room_detail")).content.decode(), question)
+
+    pin = url(open_room, "message_pin", question.pk)
+    assert f'formaction="{pin}" hx-post="{pin}"' in row
+    assert ">Pin<" in row and ">Unpin<" not in row
+
+
+def test_pressing_unpin_in_the_chat_unpins(as_chad, chad, question, open_room):
+    services.message_pin(actor=chad, message=question, pinned=True)
+    row = message_row(as_chad.get(url(open_room, "room_detail")).content.decode(), question)
+    action = row.split('formaction="')[1].split('"')[0]
+
+    response = as_chad.post(action, **HTMX)
+
+    assert "Message unpinned." in response.content.decode()
+    question.refresh_from_db()
+    assert question.pinned_at is None
+    assert ModerationAction.objects.filter(kind="message-unpin").count() == 1
+
+
+def test_a_pin_redraws_the_message_for_moderators_who_show_it(
+    as_olivia, chad, olivia, question, open_room
+):
+    services.participant_join(user=olivia, entry=open_room)
+    html = as_olivia.get(url(open_room, "room_detail")).content.decode()
+    cursor = html.split("poll/?after=")[1].split('"')[0]
+    services.message_pin(actor=chad, message=question, pinned=True)
+
+    update = as_olivia.get(url(open_room, "room_poll"), {"after": cursor}).content.decode()
+
+    updates = update.split('<template id="chat-updates" hx-swap-oob="true">')[1]
+    assert ">Unpin<" in message_row(updates, question)

@@ -263,3 +263,19 @@ def test_a_busy_room_shows_its_first_hundred_participants(as_chad, live, open_ro
 
     assert html.count('class="participant"') == 100 + 3  # Olivia, Rita and Chad besides
     assert "and 3 more participants." in html  # Paula and two others
+
+
+def test_participants_are_listed_by_the_name_shown_ignoring_case(as_chad, live, open_room):
+    people = [
+        UserFactory(username="zed", display_name="", first_name="Zed", last_name="Zulu"),
+        UserFactory(username="amy", display_name="amy adams"),
+        UserFactory(username="bo", display_name="Bo Brown"),
+    ]
+    for person in people:
+        services.participant_join(user=person, entry=open_room)
+
+    html = as_chad.get(room_url(open_room)).content.decode()
+
+    others = html.split('class="participants-group">Participants')[1]
+    names = ["amy adams", "Bo Brown", "Paula Park", "Zed Zulu"]
+    assert sorted(names, key=others.index) == names
