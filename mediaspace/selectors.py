@@ -414,21 +414,24 @@ def principals_suggest(
         return []
     longest = max(words, key=len)
     low, high = _prefix_range(longest)
-    candidate_ids = (
-        NameKey.objects.filter(key__gte=low, key__lt=high, key__startswith=longest)
-        .values("user_id")
-        .distinct()
-    )
-    users = User.objects.filter(pk__in=candidate_ids, is_active=True).exclude(pk=entry.owner_id)
+    # Walk the key index in order and stop early: the first matches alphabetically by
+    # the word that matched, with no sort over every person whose name starts so.
+    keys = NameKey.objects.filter(
+        key__gte=low, key__lt=high, key__startswith=longest, user__is_active=True
+    ).exclude(user_id=entry.owner_id)
     for word in words:
         if word != longest:
             low, high = _prefix_range(word)
-            users = users.filter(name_keys__key__gte=low, name_keys__key__lt=high)
-    users = list(
-        users.distinct()
-        .order_by(Lower("display_name"), "username")
-        .only("id", "username", "display_name", "first_name", "last_name", "email")[:limit]
-    )
+            keys = keys.filter(user__name_keys__key__gte=low, user__name_keys__key__lt=high)
+    user_ids = list(
+        dict.fromkeys(
+            keys.order_by("key", "user_id").values_list("user_id", flat=True)[: limit * 3]
+        )
+    )[:limit]
+    found = User.objects.only(
+        "id", "username", "display_name", "first_name", "last_name", "email"
+    ).in_bulk(user_ids)
+    users = [found[pk] for pk in user_ids if pk in found]
     groups = Group.objects.all()
     for word in query.split():
         groups = groups.filter(name__icontains=word)
