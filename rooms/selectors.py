@@ -20,13 +20,8 @@ from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 
 from accounts.models import User
-from mediaspace.models import Grant, MediaEntry, Role
-from mediaspace.permissions import (
-    CODENAME_ROLES,
-    ROLE_CODENAMES,
-    Access,
-    sorted_roles,
-)
+from mediaspace.models import MediaEntry, Role
+from mediaspace.permissions import VISIBLE_TO_EVERYONE, Access, roles_for_entries, sorted_roles
 from rooms.models import ChatMessage, Module, Participant, Room, RoomEvent, Session
 from rooms.permissions import Powers, session_roles
 
@@ -195,28 +190,16 @@ class Standing:
         return Cursor(self.session_id or 0, self.seq, self.roles_changed, self.chat_on)
 
 
-# Every role held through a grant, in a fixed order: `standing` reads one flag for each.
-GRANT_CODENAMES = tuple(ROLE_CODENAMES[role] for role in Role if role != Role.OWNER)
-
-
 @cache
 def _standing_sql() -> str:
     """Return the one query behind `standing`, with the tables' real names."""
     table = {
         model.__name__: connection.ops.quote_name(model._meta.db_table)
-        for model in (MediaEntry, Room, Module, Session, Participant, Grant)
+        for model in (MediaEntry, Room, Module, Session, Participant)
     }
-    # The user's roles now, one flag per role, from the Grant view (group grants
-    # expanded, moderator grants only while the module is on).
-    held = ",\n               ".join(
-        f"EXISTS (SELECT 1 FROM {table['Grant']} g"
-        " WHERE g.user_id = %s AND g.entry_id = e.id AND g.codename = %s)"
-        for _ in GRANT_CODENAMES
-    )
     return f"""
         SELECT e.owner_id, e.status,
                EXISTS (SELECT 1 FROM {table["Module"]} m WHERE m.name = %s AND m.enabled = %s),
-               {held},
                s.id, s.state, s.locked, s.seq, s.presence_checked_at,
                p.id, p.roles, p.left_at, p.removed_at, p.chat_blocked_at, p.last_seen_at
         FROM {table["MediaEntry"]} e
@@ -236,34 +219,16 @@ def standing(user: User, entry_id: int) -> Standing | None:
     several times over, on the path every participant's page takes every two seconds.
     It does not check that the user may see the room: see `standing_for_user`.
     """
-    held_params = [value for codename in GRANT_CODENAMES for value in (user.pk, codename)]
     with connection.cursor() as cursor:
         cursor.execute(
             _standing_sql(),
-            [
-                Module.Name.CHAT_AND_COLLABORATION,
-                True,
-                *held_params,
-                user.pk,
-                entry_id,
-                MediaEntry.Type.ROOM,
-            ],
+            [Module.Name.CHAT_AND_COLLABORATION, True, user.pk, entry_id, MediaEntry.Type.ROOM],
         )
         row = cursor.fetchone()
     if row is None:
         return None
-    owner_id, status, module_on, *rest = row
-    flags, rest = rest[: len(GRANT_CODENAMES)], rest[len(GRANT_CODENAMES) :]
-    session_id, state, locked, seq, checked_at, *rest = rest
+    owner_id, status, module_on, session_id, state, locked, seq, checked_at, *rest = row
     participant_id, roles, left_at, removed_at, chat_blocked_at, last_seen_at = rest
-    if owner_id == user.pk:
-        held = frozenset({Role.OWNER})  # an owner holds everything; grants add nothing
-    else:
-        held = frozenset(
-            CODENAME_ROLES[codename]
-            for codename, flag in zip(GRANT_CODENAMES, flags, strict=True)
-            if flag
-        )
     loaded = {"id": entry_id, "owner_id": owner_id, "media_type": MediaEntry.Type.ROOM}
     loaded["status"] = status
     # from_db takes the values in the model's field order; the rest stay deferred.
@@ -286,7 +251,6 @@ def standing(user: User, entry_id: int) -> Standing | None:
         user_id=user.pk,
         last_seen_at=_aware(last_seen_at),
         presence_checked_at=_aware(checked_at),
-        roles=held,
     )
 
 
@@ -300,12 +264,17 @@ def _aware(value: datetime | None) -> datetime | None:
 def standing_for_user(user: User, entry_id: int, *, need_roles: bool = True) -> Standing:
     """Return where the user stands in a room they may see, with their roles now; or 404.
 
-    One query (`standing` reads the roles too); `need_roles` is kept for callers that
-    only need visibility.
+    Two queries: `standing`, then the roles (mediaspace.permissions.roles_for_entries),
+    which a caller that only needs visibility can skip when the room is visible anyway
+    (its owner, or Unlisted or Published).
     """
     found = standing(user, entry_id)
     if found is None:
         raise Http404("No such room.")
+    entry = found.entry
+    if need_roles or not (entry.owner_id == user.pk or entry.status in VISIBLE_TO_EVERYONE):
+        roles = roles_for_entries(user, [entry], moderation_on=found.module_on)[entry.pk]
+        found = replace(found, roles=roles)
     if not found.access.can_see:
         raise Http404("No such room.")
     return found
