@@ -238,6 +238,14 @@ def _roles_refreshed(
     return _with_messages(request, response)
 
 
+def _roles_changed(request: AuthenticatedHttpRequest, access: permissions.Access) -> HttpResponse:
+    """Answer a successful change of access: back to the tab, or close the dialog in place."""
+    if not request.htmx:
+        return redirect("media_roles", entry_id=access.entry.pk)
+    response = _roles_refreshed(request, access, reswap(HttpResponse(), "none"))
+    return trigger_client_event(response, "ms:close-dialog")
+
+
 @require_GET
 @vary_on_headers("HX-Request", "HX-Target")
 def media_roles(request: AuthenticatedHttpRequest, entry_id: int) -> HttpResponse:
@@ -296,11 +304,7 @@ def access_add_dialog(
             form.add_error(None, error)
         else:
             messages.success(request, access_added_message(principals, chosen))
-            if not request.htmx:
-                return redirect("media_roles", entry_id=entry.pk)
-            response = reswap(HttpResponse(), "none")
-            response = _roles_refreshed(request, access, response)
-            return trigger_client_event(response, "ms:close-dialog")
+            return _roles_changed(request, access)
     if request.method == "POST" and unavailable:
         form.is_valid()
         form.add_error(None, unavailable)
@@ -379,11 +383,7 @@ def access_edit(
             scope=scope,
         )
         messages.success(request, access_changed_message(principal, change))
-        if not request.htmx:
-            return redirect("media_roles", entry_id=entry.pk)
-        response = reswap(HttpResponse(), "none")
-        response = _roles_refreshed(request, access, response)
-        return trigger_client_event(response, "ms:close-dialog")
+        return _roles_changed(request, access)
     context = {
         "access": access,
         "entry": entry,
@@ -431,11 +431,7 @@ def access_remove(
         )
         labels = " and ".join(role.label for role in losing)
         messages.success(request, f"{principal} no longer has {labels}.")
-        if not request.htmx:
-            return redirect("media_roles", entry_id=entry.pk)
-        response = reswap(HttpResponse(), "none")
-        response = _roles_refreshed(request, access, response)
-        return trigger_client_event(response, "ms:close-dialog")
+        return _roles_changed(request, access)
     context = {
         "entry": entry,
         "principal": principal,
