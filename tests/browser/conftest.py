@@ -90,6 +90,9 @@ class AxeWatch:
         self.page = page
         self.violations: list[str] = []
         self.checked: list[str] = []
+        # Playwright runs the load handler while another call waits, so a check can start
+        # while one is under way: the second then waits for the first, as axe requires.
+        self.running = False
         page.on("load", self.on_load)
 
     def on_load(self, page) -> None:
@@ -101,10 +104,18 @@ class AxeWatch:
                 raise
 
     def check(self) -> None:
+        for _ in range(50):
+            if not self.running:
+                break
+            self.page.wait_for_timeout(100)
         if self.page.is_closed() or self.page.url.startswith("about:"):
             return
-        self.checked.append(self.page.url)
-        self.violations.extend(axe_violations(self.page))
+        self.running = True
+        try:
+            self.checked.append(self.page.url)
+            self.violations.extend(axe_violations(self.page))
+        finally:
+            self.running = False
 
 
 @pytest.fixture
