@@ -60,7 +60,12 @@ class User(AbstractUser):
     @property
     def name(self) -> str:
         """Return the name to show for this person."""
-        return self.display_name or self.get_full_name() or self.username
+        return self.name_from(self.display_name, self.first_name, self.last_name, self.username)
+
+    @staticmethod
+    def name_from(display_name: str, first_name: str, last_name: str, username: str) -> str:
+        """Return the name to show for these fields: display name, full name, username."""
+        return display_name or f"{first_name} {last_name}".strip() or username
 
     @property
     def initials(self) -> str:

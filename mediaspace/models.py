@@ -65,6 +65,9 @@ class MediaEntry(models.Model):
         indexes = [
             models.Index(fields=["owner", "-updated_at", "-id"], name="media_owner_updated"),
             models.Index(fields=["status", "-updated_at"], name="media_status_updated"),
+            # The sort keys by id: My Media sorts the entries shared with someone (often
+            # thousands, through groups) without reading the entries themselves.
+            models.Index(fields=["id", "updated_at", "created_at"], name="media_sort_keys"),
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(name=""), name="media_name_not_empty"),

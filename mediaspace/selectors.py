@@ -2,37 +2,38 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime, tzinfo
+from functools import cache, lru_cache
 
-from django.contrib.auth.models import Group
-from django.db.models import CharField, Count, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce, Lower, NullIf
+from django.conf import settings
+from django.contrib.auth.models import Group, Permission
+from django.db import connection
+from django.db.models import Model
 from django.template.defaultfilters import pluralize
+from django.urls import reverse
+from django.utils import dateformat, timezone, translation
+from django.utils.formats import get_format
+from django.utils.timesince import timesince
 from django.utils.timezone import localtime
 
 from accounts.models import NameKey, User, search_words
 from mediaspace import permissions
 from mediaspace.models import (
     AccessChange,
-    Grant,
     MediaEntry,
     MediaEntryGroupObjectPermission,
     MediaEntryUserObjectPermission,
 )
 from mediaspace.permissions import Access, Role
 from rooms.models import RoomGroupObjectPermission, RoomUserObjectPermission
+from rooms.selectors import as_aware
 
 PAGE_SIZE = 20
 
-SORTS = {
-    "-updated": ("-updated_at", "-id"),
-    "updated": ("updated_at", "id"),
-    "-created": ("-created_at", "-id"),
-    "created": ("created_at", "id"),
-    "name": (Lower("name").asc(), "id"),
-    "-name": (Lower("name").desc(), "-id"),
-}
 ROLE_FILTERS: dict[str, tuple[Role, ...]] = {
     "owner": (Role.OWNER,),
     "co-editor": (Role.CO_EDITOR,),
@@ -44,6 +45,20 @@ ROLE_FILTERS: dict[str, tuple[Role, ...]] = {
 
 TYPE_LABELS = dict(MediaEntry.Type.choices)
 STATUS_LABELS = dict(MediaEntry.Status.choices)
+ROLE_LABELS = dict(Role.choices)
+# Where the rows' artwork lives, resolved once rather than per row. The plain (unhashed)
+# names: WhiteNoise serves them too, and a folder has no manifest entry.
+ROW_ASSETS = {
+    "thumbnails": f"{settings.STATIC_URL}mediaspace/thumbnails/",
+    "icons": f"{settings.STATIC_URL}mediaspace/icons/",
+}
+
+
+@cache
+def _entry_url_pattern() -> str:
+    """Return the media page's URL with `{}` for the id: one reverse() for a whole list."""
+    marker = 918273645
+    return reverse("media_detail", kwargs={"entry_id": marker}).replace(str(marker), "{}")
 
 
 @dataclass(frozen=True)
@@ -52,34 +67,43 @@ class MediaRow:
 
     entry: MediaEntry
     access: Access
+    owner_name: str  # empty on the user's own entries
 
-    def as_context(self) -> dict[str, object]:
-        """Return the row flattened for the template.
+    def as_context(self, timezone: tzinfo | None = None) -> dict[str, object]:
+        """Return the row flattened for the template, dates in `timezone` (default: current).
 
         A list renders thousands of variables: plain dictionary look-ups cost the template
         engine far less than attribute chains through models and properties.
         """
         entry, access = self.entry, self.access
         role = access.main_role
-        updated = localtime(entry.updated_at)
+        updated = localtime(entry.updated_at, timezone)
         return {
             "id": entry.pk,
-            "url": entry.get_absolute_url(),
+            "url": _entry_url_pattern().format(entry.pk),
             "name": entry.name,
-            "owner_name": "" if access.is_owner else entry.owner.name,
+            "owner_name": self.owner_name,
             "media_type": entry.media_type,
             "type_label": TYPE_LABELS[entry.media_type],
             "duration": entry.duration_display,
-            "thumbnail": entry.thumbnail,
+            "thumbnail": f"{ROW_ASSETS['thumbnails']}{entry.thumbnail}" if entry.thumbnail else "",
+            "icon": f"{ROW_ASSETS['icons']}{entry.media_type}.svg",
             "updated_iso": updated.isoformat(),
             "updated": f"{updated:%b} {updated.day}, {updated.year}",
             "status": entry.status,
             "status_label": STATUS_LABELS[entry.status],
-            "role_label": role.label if role else "",
+            "role_label": ROLE_LABELS[role] if role else "",
             "is_owner": access.is_owner,
-            "can_edit": access.can_edit,
-            "can_publish": access.can_publish,
-            "can_delete": access.can_delete,
+            # What the row's ⋮ menu offers besides View (static/mediaspace/app.js builds it).
+            "actions": " ".join(
+                action
+                for action, allowed in (
+                    ("edit", access.can_edit),
+                    ("publish", access.can_publish),
+                    ("delete", access.can_delete),
+                )
+                if allowed
+            ),
         }
 
 
@@ -96,40 +120,76 @@ class MediaPage:
         return self.start + len(self.rows)
 
 
-def my_media_parts(
-    user: User,
-    *,
-    search: str = "",
-    media_type: str = "",
-    role: str = "",
-    moderation_on: bool | None = True,
-) -> list[QuerySet[MediaEntry]]:
-    """Return My Media as two querysets: what the user owns, and what is shared with them.
+# How My Media sorts: the key column (or expression) and the direction.
+SORTS = {
+    "-updated": ("e.updated_at", "DESC"),
+    "updated": ("e.updated_at", "ASC"),
+    "-created": ("e.created_at", "DESC"),
+    "created": ("e.created_at", "ASC"),
+    "name": ("LOWER(e.name)", "ASC"),
+    "-name": ("LOWER(e.name)", "DESC"),
+}
+MEDIA_FIELDS = (
+    "id",
+    "owner_id",
+    "name",
+    "media_type",
+    "duration_seconds",
+    "thumbnail",
+    "status",
+    "updated_at",
+)
 
-    Kept apart because each has an index-friendly shape: the owner's entries come
-    straight off the (owner, sort key) indexes, the shared ones off the permission tables.
-    An entry is never in both: the owner cannot be granted a role on their own entry.
+
+def _my_media_part(
+    *, owned: bool, search: str, media_type: str, key: str, direction: str
+) -> tuple[str, list[object]]:
+    """Return the SQL (and parameters) of the first matches the user owns, or that are shared.
+
+    Each part has an index-friendly shape: the owner's entries come off the (owner, sort
+    key) index, the shared ones off the `shared` ids. An entry is never in both: the owner
+    cannot be granted a role on their own entry.
     """
-    wanted = ROLE_FILTERS.get(role)
-    parts = []
-    if wanted is None or wanted == (Role.OWNER,):
-        parts.append(MediaEntry.objects.filter(owner=user))
-    if wanted != (Role.OWNER,):
-        parts.append(
-            MediaEntry.objects.filter(
-                permissions.shared_with(user, wanted, moderation_on=moderation_on)
-            )
-        )
-    filtered = []
-    for queryset in parts:
-        if media_type:
-            queryset = queryset.filter(media_type=media_type)
-        for word in search.split():
-            queryset = queryset.filter(
-                Q(name__icontains=word) | Q(description__icontains=word) | Q(tags__icontains=word)
-            )
-        filtered.append(queryset)
-    return filtered
+    entries = connection.ops.quote_name(MediaEntry._meta.db_table)
+    source = f"{entries} e" if owned else f"shared s JOIN {entries} e ON e.id = s.id"
+    where = ["e.owner_id = %(user)s"] if owned else []
+    params: list[object] = []
+    if media_type:
+        where.append("e.media_type = %s")
+        params.append(media_type)
+    # Each word in the name, description or tags, case-insensitively, as `icontains` does.
+    matches = connection.operators["icontains"] % "%s"
+    for word in search.split():
+        columns = [
+            f"{connection.ops.lookup_cast('icontains', 'TextField') % column} {matches}"
+            for column in ("e.name", "e.description", "e.tags")
+        ]
+        where.append(f"({' OR '.join(columns)})")
+        params.extend([f"%{connection.ops.prep_for_like_query(word)}%"] * len(columns))
+    sql = (
+        f"SELECT e.id AS id, {key} AS sort_key FROM {source}"
+        + (f" WHERE {' AND '.join(where)}" if where else "")
+        + f" ORDER BY sort_key {direction}, e.id {direction} LIMIT %(part_limit)s"
+    )
+    return f"SELECT id, sort_key FROM ({sql}) {'owned' if owned else 'shared_part'}", params
+
+
+def _positional(
+    sql: str, *, named: dict[str, object], positional: list[object]
+) -> tuple[str, list[object]]:
+    """Turn `%(name)s` and `%s` placeholders into `%s` only, with the values in order.
+
+    Named parameters are not portable between the database drivers; this lets the SQL
+    name the values it repeats (the user, the limits) and number the rest.
+    """
+    rest = iter(positional)
+    values: list[object] = []
+
+    def value(match: re.Match[str]) -> str:
+        values.append(named[match[1]] if match[1] else next(rest))
+        return "%s"
+
+    return re.sub(r"%(?:\((\w+)\))?s", value, sql), values
 
 
 def my_media_page(
@@ -142,69 +202,155 @@ def my_media_page(
     start: int = 0,
     stop: int = PAGE_SIZE,
 ) -> MediaPage:
-    """Return rows start..stop of My Media with each row's access, in constant queries.
+    """Return rows start..stop of My Media with each row's roles, in two queries.
 
-    Each part (owned, shared) yields the ids and sort keys of its first `stop` entries;
-    they are merged here, and only the page's rows are fetched in full.
+    Hand-written: building and compiling the ORM's queries for this page cost several
+    times what the database spends on them, on the page everyone opens first. The ids
+    shared with the user are read once (`shared`); each part (owned, shared) gives its
+    first `stop` matches; the query merges them, reads the page's rows and, for a list
+    without search or type filter, the counts. The user's roles on the page's rows come
+    from one more query.
     """
-    # The module's switch is folded into the queries rather than asked for separately.
-    parts = my_media_parts(
-        user, search=search, media_type=media_type, role=role, moderation_on=None
-    )
-    order = SORTS.get(sort, SORTS["-updated"])
-    key_field = {"updated": "updated_at", "created": "created_at"}.get(sort.lstrip("-"), "name")
-    candidates = [
-        row
-        for queryset in parts
-        for row in queryset.order_by(*order).values_list(key_field, "pk")[: stop + 1]
-    ]
-    if key_field == "name":
-        candidates.sort(key=lambda row: (row[0].lower(), row[1]), reverse=sort.startswith("-"))
-    else:
-        candidates.sort(reverse=sort.startswith("-"))
-    has_more = len(candidates) > stop
-    page_ids = [row[-1] for row in candidates[start:stop]]
-    found = MediaEntry.objects.select_related("owner").in_bulk(page_ids)
-    entries = [found[pk] for pk in page_ids if pk in found]
-    roles = permissions.roles_for_entries(user, entries, moderation_on=None)
+    wanted = ROLE_FILTERS.get(role)
     filtered = bool(search or media_type)
+    key, direction = SORTS.get(sort, SORTS["-updated"])
+    with_owned = wanted is None or wanted == (Role.OWNER,)
+    with_shared = wanted != (Role.OWNER,)
+    entries, people = (
+        connection.ops.quote_name(model._meta.db_table) for model in (MediaEntry, User)
+    )
+    shared, params = "", []
+    if with_shared:
+        ids, params = permissions.shared_ids_sql(
+            permissions.ROLE_CODENAMES[role] for role in wanted or ()
+        )
+        shared = f"WITH shared AS ({ids})"
+    counts = "NULL, NULL"
+    if not filtered:
+        owned = f"SELECT COUNT(*) FROM {entries} WHERE owner_id = %(user)s"
+        counts = (
+            f"({owned if with_owned else 'SELECT 0'}), "
+            f"({'SELECT COUNT(*) FROM shared' if with_shared else 'SELECT 0'})"
+        )
+    parts = []
+    for owned, included in ((True, with_owned), (False, with_shared)):
+        if included:
+            part, part_params = _my_media_part(
+                owned=owned, search=search, media_type=media_type, key=key, direction=direction
+            )
+            parts.append(part)
+            params.extend(part_params)
+    sql = f"""
+        {shared}
+        SELECT {", ".join(f"e.{field}" for field in MEDIA_FIELDS)},
+               o.display_name, o.first_name, o.last_name, o.username, {counts}
+        FROM ({" UNION ALL ".join(parts)}) page
+        JOIN {entries} e ON e.id = page.id
+        JOIN {people} o ON o.id = e.owner_id
+        ORDER BY page.sort_key {direction}, page.id {direction}
+        LIMIT %(limit)s OFFSET %(start)s
+    """
+    sql, ordered = _positional(
+        sql,
+        named={"user": user.pk, "part_limit": stop + 1, "limit": stop - start + 1, "start": start},
+        positional=params,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, ordered)
+        found = cursor.fetchall()
+    has_more = len(found) > stop - start
+    found = found[: stop - start]
+    page_entries, owner_names = [], {}
+    for *fields, display_name, first_name, last_name, username, _, _ in found:
+        entry = MediaEntry.from_db(connection.alias, MEDIA_FIELDS, fields)
+        entry.updated_at = as_aware(entry.updated_at)
+        page_entries.append(entry)
+        owner_names[entry.pk] = User.name_from(display_name, first_name, last_name, username)
+    roles = permissions.roles_for_entries(user, page_entries, moderation_on=None)
+    rows = [
+        MediaRow(
+            entry=entry,
+            access=Access(entry, roles[entry.pk]),
+            owner_name="" if entry.owner_id == user.pk else owner_names[entry.pk],
+        )
+        for entry in page_entries
+    ]
+    owned_count, shared_count = found[0][-2:] if found else (None, None)
     if not (has_more or start):
-        total: int | None = start + len(entries)
-    elif filtered:
+        total: int | None = start + len(rows)
+    elif filtered or owned_count is None:
         # Counting every match of a search means scanning them all: say "more" instead.
         total = None
     else:
-        total = my_media_count(user, role=role)
-    return MediaPage(
-        rows=[MediaRow(entry=entry, access=Access(entry, roles[entry.pk])) for entry in entries],
-        total=total,
-        start=start,
-        has_more=has_more,
-    )
-
-
-def my_media_count(user: User, *, role: str = "") -> int:
-    """Count the user's entries (owned plus shared) without filters, off the indexes."""
-    wanted = ROLE_FILTERS.get(role)
-    owned = (
-        MediaEntry.objects.filter(owner=user).count()
-        if wanted is None or wanted == (Role.OWNER,)
-        else 0
-    )
-    if wanted == (Role.OWNER,):
-        return owned
-    grants = Grant.objects.filter(user=user)
-    if wanted:
-        codenames = [permissions.ROLE_CODENAMES[role] for role in wanted]
-        grants = grants.filter(codename__in=codenames)
-    return owned + grants.values("entry_id").distinct().count()
+        total = owned_count + shared_count
+    return MediaPage(rows=rows, total=total, start=start, has_more=has_more)
 
 
 # The Roles & permissions tab -------------------------------------------------------
+# Read with hand-written queries: building and compiling them with the ORM would cost
+# several times what running them does. The list pages by a cursor (where the last row
+# loaded sorts) rather than by an offset, so that the rows a change adds, edits or removes
+# in place on the page do not shift the next page.
 
 ACCESS_PAGE_SIZE = 20
 ACTIVITY_SIZE = 10
 SUGGESTION_LIMIT = 8
+
+# A row's place in the list: groups (0) before people (1), then by name, then by id.
+Position = tuple[int, str, int]
+LIST_START: Position = (-1, "", 0)
+LIST_END: Position = (2, "", 0)
+PRINCIPAL_KINDS = ("group", "user")  # by their number in the queries
+USER_SEARCH_FIELDS = ("display_name", "first_name", "last_name", "username", "email")
+# The user fields a row needs, in the model's field order (as Model.from_db takes them).
+ROW_USER_FIELDS = ("id", "username", "first_name", "last_name", "email", "display_name")
+# The list's queries depend on the number of search words and of rows added at the top:
+# so many of them are kept, at most.
+SQL_SHAPES = 256
+
+
+@dataclass(frozen=True)
+class AccessListState:
+    """What the list on the page shows: its filters, and how far it has loaded.
+
+    The page keeps it in hidden inputs (#access-more in edit_roles.html) that go with Load
+    more and with each change made in a dialog, so that the answer to a change updates in
+    place just the rows it touched.
+    """
+
+    search: str = ""
+    role: str = ""
+    pages: int = 1  # how many pages are loaded, for the Load more link's address
+    after: Position = LIST_START  # the last row loaded; LIST_END once all are
+    added: frozenset[str] = frozenset()  # rows a change put at the top that sort after `after`
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.search or self.role)
+
+    @property
+    def wanted_bits(self) -> int:
+        """Return the role bits of which a row needs one to be listed."""
+        return permissions.role_bits(ROLE_FILTERS.get(self.role) or permissions.ROLE_CODENAMES)
+
+    @property
+    def after_text(self) -> str:
+        kind, name, pk = self.after
+        return f"{kind}:{pk}:{name}"
+
+    @staticmethod
+    def parse_after(text: str) -> Position:
+        """Return the cursor that `after_text` wrote; the list's end if there is none.
+
+        The end, as a page that does not say how far its list goes is taken to show all of
+        it: a change then replaces its rows rather than adding them again.
+        """
+        kind, _, rest = text.partition(":")
+        pk, _, name = rest.partition(":")
+        try:
+            return (min(max(int(kind), -1), 2), name, int(pk))
+        except ValueError:
+            return LIST_END
 
 
 @dataclass(frozen=True)
@@ -212,181 +358,566 @@ class AccessRow:
     """A user or group with the roles granted to it on one entry."""
 
     kind: str  # "user" or "group"
-    principal: User | Group
+    pk: int
+    name: str
+    detail: str  # the email or username; a group's member count
+    initials: str
+    avatar: str  # the avatar's style
     roles: tuple[Role, ...]
-    member_count: int | None = None
+    position: Position
 
     @property
     def key(self) -> str:
-        return f"{self.kind}:{self.principal.pk}"
-
-    @property
-    def is_group(self) -> bool:
-        return self.kind == "group"
+        return f"{self.kind}:{self.pk}"
 
     def as_context(
         self, *, viewer: User, roles_url: str, manageable: set[Role], moderation_on: bool
     ) -> dict[str, object]:
-        """Return the row flattened for the template (see MediaRow.as_context)."""
-        principal = self.principal
-        if self.is_group:
-            count = self.member_count or 0
-            detail = f"Group · {count} member{pluralize(count)}"
-            initials, tone = principal.name[:1].upper(), "group"
-        else:
-            detail = principal.email or principal.username
-            initials, tone = principal.initials, principal.avatar_tone
-        path = f"{roles_url}{self.kind}/{principal.pk}/"
+        """Return the row flattened for the template tag `access_rows` (mediaspace_tags)."""
+        path = f"{roles_url}{self.kind}/{self.pk}/"
         return {
-            "id": f"{self.kind}-{principal.pk}",
-            "name": str(principal),
-            "detail": detail,
-            "initials": initials,
-            "tone": tone,
-            "is_you": not self.is_group and principal.pk == viewer.pk,
-            "badges": [
-                (
-                    role.label + ("" if moderation_on or not role.is_moderator else " (inactive)"),
-                    "badge-collaborator"
-                    if not role.is_moderator
-                    else ("badge-moderator" if moderation_on else "badge-inactive"),
-                )
-                for role in self.roles
-            ],
+            "id": f"{self.kind}-{self.pk}",
+            "name": self.name,
+            "detail": self.detail,
+            "initials": self.initials,
+            "avatar": self.avatar,
+            "is_you": self.kind == "user" and self.pk == viewer.pk,
+            "badges": [BADGES[role, moderation_on] for role in self.roles],
             "edit_url": f"{path}edit/" if manageable else "",
-            "remove_url": f"{path}remove/" if manageable & set(self.roles) else "",
+            "remove_url": f"{path}remove/" if manageable.intersection(self.roles) else "",
         }
+
+
+# Each role's badge (label and style) in the list, with the module switched on and off.
+BADGES = {
+    (role, on): (
+        role.label + ("" if on or not role.is_moderator else " (inactive)"),
+        "badge-collaborator"
+        if not role.is_moderator
+        else ("badge-moderator" if on else "badge-inactive"),
+    )
+    for role in permissions.ROLE_CODENAMES
+    for on in (True, False)
+}
 
 
 @dataclass(frozen=True)
 class AccessPage:
+    """Rows of the list, with its counts and the list's state once they are shown."""
+
     rows: list[AccessRow]
-    total: int
     users: int
     groups: int
-    start: int
-    has_more: bool
+    remaining: int  # rows that match and are not shown yet
+    state: AccessListState
+
+    @property
+    def total(self) -> int:
+        return self.users + self.groups
 
     @property
     def shown(self) -> int:
-        return self.start + len(self.rows)
+        return self.total - self.remaining
+
+    @property
+    def has_more(self) -> bool:
+        return self.remaining > 0
 
 
-def entry_grants(entry: MediaEntry) -> dict[tuple[str, int], frozenset[Role]]:
-    """Return every user's and group's own roles on the entry, in one query."""
-    querysets = [
-        model.objects.filter(content_object_id=entry.pk).values_list(
-            Value(kind, output_field=CharField()), holder, "permission__codename"
-        )
-        for model, kind, holder in (
-            (MediaEntryUserObjectPermission, "user", "user_id"),
-            (MediaEntryGroupObjectPermission, "group", "group_id"),
-            (RoomUserObjectPermission, "user", "user_id"),
-            (RoomGroupObjectPermission, "group", "group_id"),
-        )
-    ]
-    first, *rest = querysets
-    grants: dict[tuple[str, int], set[Role]] = defaultdict(set)
-    for kind, principal_id, codename in first.union(*rest, all=True):
-        grants[(kind, principal_id)].add(permissions.CODENAME_ROLES[codename])
-    return {key: frozenset(roles) for key, roles in grants.items()}
+@dataclass(frozen=True)
+class AccessUpdate:
+    """How the list on the page changes with a change of grants: row by row, in place."""
+
+    replaced: list[AccessRow]  # rows the page shows, as they are now
+    inserted: list[AccessRow]  # rows to show at the top of the list
+    removed: list[AccessRow]  # rows to take away
+    page: AccessPage  # the new counts and state of the list (no rows)
 
 
 def access_page(
-    entry: MediaEntry,
-    *,
-    search: str = "",
-    role: str = "",
-    start: int = 0,
-    stop: int = ACCESS_PAGE_SIZE,
+    entry: MediaEntry, state: AccessListState, *, size: int = ACCESS_PAGE_SIZE
 ) -> AccessPage:
-    """Return the users and groups with access to the entry: groups first, then people.
+    """Return the `size` rows after `state.after` that the list shows: groups, then people.
 
-    One query reads every grant on the entry (ids and roles only); the page's groups and
-    people are then sorted and sliced in the database. Constant queries however many rows.
+    One query however many grants there are: the page's users and groups with their roles
+    and member counts, how many users and groups match, and how many are left after the
+    page. Rows put at the top of the list already (`state.added`) are left out.
     """
-    grants = entry_grants(entry)
-    wanted = set(ROLE_FILTERS.get(role, ())) - {Role.OWNER}
-    if wanted:
-        grants = {key: roles for key, roles in grants.items() if roles & wanted}
-    users = User.objects.filter(pk__in=[pk for kind, pk in grants if kind == "user"])
-    groups = Group.objects.filter(pk__in=[pk for kind, pk in grants if kind == "group"])
-    if search:
-        for word in search.split():
-            users = users.filter(
-                Q(display_name__icontains=word)
-                | Q(first_name__icontains=word)
-                | Q(last_name__icontains=word)
-                | Q(username__icontains=word)
-                | Q(email__icontains=word)
-            )
-            groups = groups.filter(name__icontains=word)
-        group_count, user_count = groups.count(), users.count()
-    else:
-        group_count = sum(kind == "group" for kind, _ in grants)
-        user_count = len(grants) - group_count
-    members = User.groups.through.objects.filter(group_id=OuterRef("pk"))
-    page_groups = (
-        list(
-            groups.annotate(
-                member_count=Subquery(
-                    members.values("group_id").annotate(count=Count("*")).values("count")
-                )
-            ).order_by(Lower("name"), "pk")[start:stop]
-        )
-        if start < group_count
-        else []
-    )
-    user_start, user_stop = max(0, start - group_count), max(0, stop - group_count)
-    page_users = (
-        list(
-            users.order_by(
-                Lower(Coalesce(NullIf("display_name", Value("")), "username")), "pk"
-            ).only("id", "username", "display_name", "first_name", "last_name", "email")[
-                user_start:user_stop
-            ]
-        )
-        if user_stop > user_start
-        else []
-    )
-    rows = [
-        AccessRow(
-            kind="group",
-            principal=group,
-            roles=tuple(permissions.sorted_roles(grants[("group", group.pk)])),
-            member_count=group.member_count or 0,
-        )
-        for group in page_groups
-    ] + [
-        AccessRow(
-            kind="user",
-            principal=user,
-            roles=tuple(permissions.sorted_roles(grants[("user", user.pk)])),
-        )
-        for user in page_users
-    ]
-    total = group_count + user_count
+    added = _added_ids(state)
+    params = _list_params(entry, state, added) | {"limit": size}
+    with connection.cursor() as cursor:
+        cursor.execute(_access_page_sql(*_list_shape(state, added)), params)
+        found = cursor.fetchall()
+    rows = [_access_row(row[:9], members=row[12]) for row in found]
+    total, users, later = found[0][9:12] if found else (0, 0, 0)
+    remaining = later - len(rows)
     return AccessPage(
         rows=rows,
-        total=total,
-        users=user_count,
-        groups=group_count,
-        start=start,
-        has_more=total > stop,
+        users=users,
+        groups=total - users,
+        remaining=remaining,
+        state=replace(state, after=rows[-1].position if remaining > 0 else LIST_END),
     )
 
 
-def access_activity(entry: MediaEntry, limit: int = ACTIVITY_SIZE) -> list[AccessChange]:
+def access_count(entry: MediaEntry, state: AccessListState) -> AccessPage:
+    """Return the list's counts for a page whose list is as `state` says (no rows)."""
+    added = _added_ids(state)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _access_count_sql(*_list_shape(state, added)),
+            _list_params(entry, state, added),
+        )
+        total, users, later = cursor.fetchone()
+    return AccessPage(rows=[], users=users, groups=total - users, remaining=later, state=state)
+
+
+def access_update(
+    entry: MediaEntry, state: AccessListState, changes: Iterable[AccessChange]
+) -> AccessUpdate:
+    """Return how the list the page shows (`state`) changes with these changes of grants.
+
+    A row the page shows is replaced, or taken away once it no longer matches the list's
+    filters; a row it does not show that matches now goes at the top of the list, and the
+    state notes it if Load more would otherwise bring it again. Two queries.
+    """
+    before = {
+        _changed_key(change): permissions.role_bits(Role(role) for role in change.before)
+        for change in changes
+    }
+    wanted = state.wanted_bits
+    added = set(state.added)
+    replaced, inserted, removed = [], [], []
+    for key, (row, matches, later) in _changed_rows(entry, state, list(before)).items():
+        shown = matches and bool(before[key] & wanted) and (not later or row.key in added)
+        listed = matches and bool(permissions.role_bits(row.roles) & wanted)
+        if shown and listed:
+            replaced.append(row)
+        elif shown:
+            removed.append(row)
+            added.discard(row.key)
+        elif listed:
+            inserted.append(row)
+            if later:
+                added.add(row.key)
+    page = access_count(entry, replace(state, added=frozenset(added)))
+    return AccessUpdate(replaced=replaced, inserted=inserted, removed=removed, page=page)
+
+
+def _changed_key(change: AccessChange) -> tuple[str, int]:
+    if change.group_id is not None:
+        return ("group", change.group_id)
+    return ("user", change.user_id)
+
+
+def _changed_rows(
+    entry: MediaEntry, state: AccessListState, keys: list[tuple[str, int]]
+) -> dict[tuple[str, int], tuple[AccessRow, bool, bool]]:
+    """Return these users' and groups' rows as they are now, in the list's order.
+
+    With each row: whether it matches the list's search, and whether it sorts after the
+    last row the page has loaded.
+    """
+    ids = [[pk for kind, pk in keys if kind == name] for name in PRINCIPAL_KINDS]
+    params = _list_params(entry, state, ([], []))
+    for name, pks in zip(PRINCIPAL_KINDS, ids, strict=True):
+        params |= {f"{name}{index}": pk for index, pk in enumerate(pks)}
+    with connection.cursor() as cursor:
+        cursor.execute(_changed_rows_sql(len(state.search.split()), *map(len, ids)), params)
+        found = cursor.fetchall()
+    return {
+        (PRINCIPAL_KINDS[row[0]], row[1]): (
+            _access_row(row[:9], members=row[11]),
+            bool(row[9]),
+            bool(row[10]),
+        )
+        for row in found
+    }
+
+
+def _access_row(columns: tuple, *, members: int) -> AccessRow:
+    """Return a row from a group's or user's columns, as the queries below read them."""
+    kind, pk, name, display_name, first_name, last_name, email, sort_name, roles = columns
+    if kind == 0:
+        return AccessRow(
+            kind="group",
+            pk=pk,
+            name=name,
+            detail=f"Group · {members} member{pluralize(members)}",
+            initials=name[:1].upper(),
+            avatar="avatar-group",
+            roles=permissions.roles_from_bits(roles),
+            position=(kind, sort_name, pk),
+        )
+    user = User.from_db(
+        connection.alias,
+        ROW_USER_FIELDS,
+        (pk, name, first_name, last_name, email, display_name),
+    )
+    return AccessRow(
+        kind="user",
+        pk=pk,
+        name=user.name,
+        detail=email or name,
+        initials=user.initials,
+        avatar=f"avatar-tone-{user.avatar_tone}",
+        roles=permissions.roles_from_bits(roles),
+        position=(kind, sort_name, pk),
+    )
+
+
+def _added_ids(state: AccessListState) -> tuple[list[int], list[int]]:
+    """Return the ids of the groups and of the users in `state.added`."""
+    ids: dict[str, list[int]] = {name: [] for name in PRINCIPAL_KINDS}
+    for key in sorted(state.added):
+        kind, _, pk = key.partition(":")
+        ids[kind].append(int(pk))
+    return ids["group"], ids["user"]
+
+
+def _list_shape(
+    state: AccessListState, added: tuple[list[int], list[int]]
+) -> tuple[int, bool, int, int]:
+    """Return what the list's SQL depends on: search words, role filter, rows added."""
+    return len(state.search.split()), bool(state.role), len(added[0]), len(added[1])
+
+
+def _list_params(
+    entry: MediaEntry, state: AccessListState, added: tuple[list[int], list[int]]
+) -> dict[str, object]:
+    """Return the parameters of `_listed_sql` and `_after_sql`."""
+    kind, name, pk = state.after
+    params: dict[str, object] = {
+        "entry": entry.pk,
+        "wanted": state.wanted_bits,
+        "after_kind": kind,
+        "after_name": name,
+        "after_id": pk,
+    }
+    for index, word in enumerate(state.search.split()):
+        params[f"word{index}"] = f"%{connection.ops.prep_for_like_query(word)}%"
+    for kind_name, ids in zip(PRINCIPAL_KINDS, added, strict=True):
+        params |= {f"added_{kind_name}{index}": pk for index, pk in enumerate(ids)}
+    return params
+
+
+def _contains_sql(column: str, word: int) -> str:
+    """Return SQL for `column` containing search word number `word`, as `icontains` does."""
+    cast = connection.ops.lookup_cast("icontains", "CharField") % column
+    return f"{cast} {connection.operators['icontains'] % f'%(word{word})s'}"
+
+
+def _search_sql(kind: int, words: int) -> str:
+    """Return SQL for a group (`g`) or user (`u`) matching every search word; "" for none."""
+    if kind == 0:
+        return "".join(f" AND {_contains_sql('g.name', word)}" for word in range(words))
+    return "".join(
+        " AND (" + " OR ".join(_contains_sql(f"u.{f}", word) for f in USER_SEARCH_FIELDS) + ")"
+        for word in range(words)
+    )
+
+
+@cache
+def _roles_sql(kind: int, holder: str) -> str:
+    """Return SQL for the role bits the group (kind 0) or user (1) `holder` has on the entry.
+
+    Guardian keeps one row per holder, permission and entry: the sum of the bits is the set.
+    """
+    column = PRINCIPAL_KINDS[kind] + "_id"
+    grants = " UNION ALL ".join(
+        f"SELECT h.permission_id FROM {_table(model)} h"
+        f" WHERE h.content_object_id = %(entry)s AND h.{column} = {holder}"
+        for model, is_group in permissions.ROLE_TABLES
+        if is_group == (kind == 0)
+    )
+    return (
+        f"(SELECT COALESCE(SUM({permissions.role_bit_sql('p.codename')}), 0)"
+        f" FROM ({grants}) h JOIN {_table(Permission)} p ON p.id = h.permission_id)"
+    )
+
+
+# The sort keys, as in the list: a group by its name, a person by the name they go by.
+GROUP_SORT_SQL = "LOWER(g.name)"
+USER_SORT_SQL = "LOWER(COALESCE(NULLIF(u.display_name, ''), u.username))"
+
+
+@cache
+def _holder_ids_sql(kind: int, by_role: bool) -> str:
+    """Return SQL for the `id` of each group (kind 0) or user (1) holding a role on the
+    entry `%(entry)s` (with `by_role`, one of the roles `%(wanted)s`): some maybe twice."""
+    wanted = ""
+    if by_role:
+        bit = permissions.role_bit_sql("p.codename")
+        wanted = (
+            f" AND h.permission_id IN"
+            f" (SELECT p.id FROM {_table(Permission)} p WHERE ({bit} & %(wanted)s) <> 0)"
+        )
+    column = PRINCIPAL_KINDS[kind] + "_id"
+    return " UNION ALL ".join(
+        f"SELECT h.{column} AS id FROM {_table(model)} h"
+        f" WHERE h.content_object_id = %(entry)s{wanted}"
+        for model, is_group in permissions.ROLE_TABLES
+        if is_group == (kind == 0)
+    )
+
+
+@cache
+def _holders_sql(by_role: bool) -> str:
+    """Return the CTE `holders`: the (kind, id) of each group (0) and user (1) holding a role
+    on the entry (see `_holder_ids_sql`), each once."""
+    return (
+        f"WITH holders (kind, id) AS (SELECT 0, g.id FROM ({_holder_ids_sql(0, by_role)}) g"
+        f" UNION SELECT 1, u.id FROM ({_holder_ids_sql(1, by_role)}) u)"
+    )
+
+
+@lru_cache(maxsize=SQL_SHAPES)
+def _listed_sql(words: int, by_role: bool) -> str:
+    """Return the CTE `listed`: the users and groups the list shows, unsorted.
+
+    That is the holders of a role (see `_holder_ids_sql`) whose names contain each search
+    word `%(word0)s`, `%(word1)s`..., with their sort keys. Only that: the rest of a row is
+    read for the page's rows. Materialized, as the list reads it twice (its page and its
+    counts) and SQLite would otherwise push conditions into it.
+    """
+    return f"""
+        WITH listed (kind, id, sort_name) AS MATERIALIZED (
+            SELECT 0, g.id, {GROUP_SORT_SQL} FROM {_table(Group)} g
+            WHERE g.id IN ({_holder_ids_sql(0, by_role)}){_search_sql(0, words)}
+            UNION ALL
+            SELECT 1, u.id, {USER_SORT_SQL} FROM {_table(User)} u
+            WHERE u.id IN ({_holder_ids_sql(1, by_role)}){_search_sql(1, words)}
+        )"""
+
+
+def _after_sql(added_groups: int, added_users: int, sort_name: str = "sort_name") -> str:
+    """Return SQL for a row (kind, id, `sort_name`) after the cursor and not among `added`.
+
+    The sort key is compared only for rows of the cursor's kind: `_access_count_sql` gives
+    a subquery for it, which then runs for those rows only.
+    """
+    sql = (
+        "(kind > %(after_kind)s OR kind = %(after_kind)s"
+        f" AND ({sort_name}, id) > (%(after_name)s, %(after_id)s))"
+    )
+    for number, count in enumerate((added_groups, added_users)):
+        if count:
+            ids = ", ".join(f"%(added_{PRINCIPAL_KINDS[number]}{i})s" for i in range(count))
+            sql += f" AND NOT (kind = {number} AND id IN ({ids}))"
+    return sql
+
+
+def _counts_sql(
+    added_groups: int, added_users: int, rows: str = "listed", sort_name: str = "sort_name"
+) -> str:
+    """Return a SELECT of the list's counts: all its rows, its users, its rows still to load."""
+    return f"""
+        SELECT COUNT(*) AS total, COALESCE(SUM(kind), 0) AS users,
+               COALESCE(SUM(CASE WHEN {_after_sql(added_groups, added_users, sort_name)}
+                                 THEN 1 ELSE 0 END), 0) AS later
+        FROM {rows}"""
+
+
+@lru_cache(maxsize=SQL_SHAPES)
+def _access_page_sql(words: int, by_role: bool, added_groups: int, added_users: int) -> str:
+    """Return the query behind `access_page`: the page's rows, each with the list's counts.
+
+    Names, roles and member counts are read for the page's rows only.
+    """
+    return f"""{_listed_sql(words, by_role)}
+        SELECT page.kind, page.id, COALESCE(g.name, u.username), COALESCE(u.display_name, ''),
+               COALESCE(u.first_name, ''), COALESCE(u.last_name, ''), COALESCE(u.email, ''),
+               page.sort_name,
+               CASE WHEN page.kind = 0 THEN {_roles_sql(0, "page.id")}
+                    ELSE {_roles_sql(1, "page.id")} END,
+               counts.total, counts.users, counts.later,
+               CASE WHEN page.kind = 0 THEN (
+                   SELECT COUNT(*) FROM {_table(User.groups.through)} m
+                   WHERE m.group_id = page.id
+               ) ELSE 0 END
+        FROM (
+            SELECT * FROM listed
+            WHERE {_after_sql(added_groups, added_users)}
+            ORDER BY kind, sort_name, id
+            LIMIT %(limit)s
+        ) page
+        LEFT JOIN {_table(Group)} g ON page.kind = 0 AND g.id = page.id
+        LEFT JOIN {_table(User)} u ON page.kind = 1 AND u.id = page.id
+        CROSS JOIN ({_counts_sql(added_groups, added_users)}) counts
+        ORDER BY page.kind, page.sort_name, page.id
+    """
+
+
+@lru_cache(maxsize=SQL_SHAPES)
+def _access_count_sql(words: int, by_role: bool, added_groups: int, added_users: int) -> str:
+    """Return the query behind `access_count`.
+
+    With no search, the counts need no names: they come from `holders`, and a row's sort
+    key is read only to compare it with the cursor's.
+    """
+    if words:
+        return _listed_sql(words, by_role) + _counts_sql(added_groups, added_users)
+    sort_name = (
+        f"CASE kind WHEN 0 THEN (SELECT {GROUP_SORT_SQL} FROM {_table(Group)} g"
+        f" WHERE g.id = holders.id) ELSE (SELECT {USER_SORT_SQL} FROM {_table(User)} u"
+        f" WHERE u.id = holders.id) END"
+    )
+    return _holders_sql(by_role) + _counts_sql(added_groups, added_users, "holders", sort_name)
+
+
+@lru_cache(maxsize=SQL_SHAPES)
+def _changed_rows_sql(words: int, groups: int, users: int) -> str:
+    """Return the query behind `_changed_rows`, for so many groups and users.
+
+    Read from the group and user tables, so that those left with no role come too.
+    """
+    after = "(%(after_kind)s, %(after_name)s, %(after_id)s)"
+    parts = []
+    if groups:
+        ids = ", ".join(f"%(group{index})s" for index in range(groups))
+        parts.append(f"""
+            SELECT 0, g.id, g.name, '', '', '', '', {GROUP_SORT_SQL}, {_roles_sql(0, "g.id")},
+                   CASE WHEN 1 = 1{_search_sql(0, words)} THEN 1 ELSE 0 END,
+                   CASE WHEN (0, {GROUP_SORT_SQL}, g.id) > {after} THEN 1 ELSE 0 END,
+                   (SELECT COUNT(*) FROM {_table(User.groups.through)} m
+                    WHERE m.group_id = g.id)
+            FROM {_table(Group)} g
+            WHERE g.id IN ({ids})""")
+    if users:
+        ids = ", ".join(f"%(user{index})s" for index in range(users))
+        parts.append(f"""
+            SELECT 1, u.id, u.username, u.display_name, u.first_name, u.last_name, u.email,
+                   {USER_SORT_SQL}, {_roles_sql(1, "u.id")},
+                   CASE WHEN 1 = 1{_search_sql(1, words)} THEN 1 ELSE 0 END,
+                   CASE WHEN (1, {USER_SORT_SQL}, u.id) > {after} THEN 1 ELSE 0 END,
+                   0
+            FROM {_table(User)} u
+            WHERE u.id IN ({ids})""")
+    return "\n            UNION ALL".join(parts) + "\n            ORDER BY 1, 8, 2"
+
+
+# Activity ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActivityItem:
+    """One grant, change or removal in the Activity list."""
+
+    actor: str
+    principal_name: str
+    before: list[str]
+    after: list[str]
+    created_at: datetime
+
+    @classmethod
+    def of(cls, change: AccessChange, actor: str) -> ActivityItem:
+        """Return the item for an audit record, its actor named `actor`."""
+        return cls(
+            actor=actor,
+            principal_name=change.principal_name,
+            before=change.before,
+            after=change.after,
+            created_at=change.created_at,
+        )
+
+    def as_context(
+        self, now: datetime, zone: tzinfo, datetime_format: str, language: str
+    ) -> dict[str, object]:
+        """Return the item flattened for the template, its time as of `now` in `zone`.
+
+        `datetime_format` is the DATETIME_FORMAT a template shows a datetime in.
+        """
+        created = localtime(self.created_at, zone)
+        return {
+            "actor": self.actor,
+            "principal_name": self.principal_name,
+            "before": ", ".join(ROLE_LABELS[role] for role in self.before),
+            "after": ", ".join(ROLE_LABELS[role] for role in self.after),
+            "iso": created.isoformat(),
+            "title": _absolute_time(created, str(zone), datetime_format, language),
+            "ago": timesince(created, now),
+        }
+
+
+@lru_cache(maxsize=4096)
+def _absolute_time(created: datetime, zone: str, datetime_format: str, language: str) -> str:
+    """Return a change's time as a template shows a datetime (an item's tooltip).
+
+    Kept: it never changes for a change, the time zone and the language (the cache's key
+    along with the format), and formatting it costs more than the rest of the item.
+    """
+    return dateformat.format(created, datetime_format)
+
+
+def activity_contexts(items: Iterable[ActivityItem]) -> list[dict[str, object]]:
+    """Return the Activity items flattened for the template, as of now.
+
+    The language, time zone and format are looked up once for the whole list: each look-up
+    costs more than formatting a date once the language is active.
+    """
+    language = translation.get_language()
+    with translation.override(language):
+        now, zone = timezone.now(), timezone.get_current_timezone()
+        datetime_format = get_format("DATETIME_FORMAT")
+        return [item.as_context(now, zone, datetime_format, language) for item in items]
+
+
+def access_activity(entry: MediaEntry, limit: int = ACTIVITY_SIZE) -> list[ActivityItem]:
     """Return the latest grants, changes and removals on the entry, newest first."""
-    return list(
-        AccessChange.objects.filter(entry=entry)
-        .select_related("actor")
-        .order_by("-created_at", "-id")[:limit]
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(_activity_sql(), [entry.pk, limit])
+        found = cursor.fetchall()
+    decode = AccessChange._meta.get_field("before").from_db_value
+    actors: dict[int | None, str] = {None: ACTIVITY_NO_ACTOR}  # often one or two people
+    items = []
+    for name, before, after, created_at, *actor in found:
+        if actor[0] not in actors:
+            actors[actor[0]] = User.from_db(connection.alias, ACTIVITY_ACTOR_FIELDS, actor).name
+        items.append(
+            ActivityItem(
+                actor=actors[actor[0]],
+                principal_name=name,
+                before=decode(before, None, connection),
+                after=decode(after, None, connection),
+                created_at=as_aware(created_at),
+            )
+        )
+    return items
+
+
+def access_activity_before(change: AccessChange) -> bool:
+    """Return whether the entry's Activity lists anything older than this change."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 1 FROM {_table(AccessChange)} WHERE entry_id = %s AND id < %s LIMIT 1",
+            [change.entry_id, change.pk],
+        )
+        return cursor.fetchone() is not None
+
+
+ACTIVITY_NO_ACTOR = "An operator"
+# The actor's fields the Activity list needs, in the model's field order.
+ACTIVITY_ACTOR_FIELDS = ("id", "username", "first_name", "last_name", "display_name")
+
+
+@cache
+def _activity_sql() -> str:
+    """Return the query behind `access_activity`."""
+    columns = ", ".join(f"a.{name}" for name in ACTIVITY_ACTOR_FIELDS)
+    return f"""
+        SELECT c.principal_name, c.before, c.after, c.created_at, {columns}
+        FROM {_table(AccessChange)} c
+        LEFT JOIN {_table(User)} a ON a.id = c.actor_id
+        WHERE c.entry_id = %s
+        ORDER BY c.created_at DESC, c.id DESC
+        LIMIT %s
+    """
 
 
 @dataclass(frozen=True)
 class Suggestion:
+    """A user or group the Select users combobox offers, and what it holds on the entry."""
+
     kind: str
     pk: int
     label: str
@@ -398,8 +929,30 @@ class Suggestion:
         return f"{self.kind}:{self.pk}"
 
 
+# The user fields a suggestion shows, in the model's field order (as Model.from_db takes them).
+SUGGESTION_USER_FIELDS = tuple(
+    field.attname
+    for field in User._meta.concrete_fields
+    if field.attname in ("id", "username", "display_name", "first_name", "last_name", "email")
+)
+# The guardian tables that say what a user or group holds on an entry: collaborator
+# permissions (on the entry) and moderator permissions (on its room).
+HELD_ROLE_TABLES = (
+    (MediaEntryUserObjectPermission, "user"),
+    (MediaEntryGroupObjectPermission, "group"),
+    (RoomUserObjectPermission, "user"),
+    (RoomGroupObjectPermission, "group"),
+)
+
+
 def _prefix_range(word: str) -> tuple[str, str]:
+    """Return the bounds of the keys that start with the word, for a walk of the index."""
     return word, word[:-1] + chr(ord(word[-1]) + 1)
+
+
+def _table(model: type[Model]) -> str:
+    """Return the model's table name, quoted for hand-written SQL."""
+    return connection.ops.quote_name(model._meta.db_table)
 
 
 def principals_suggest(
@@ -408,51 +961,25 @@ def principals_suggest(
     """Return users (by the start of any of their names) and groups matching the query.
 
     Inactive users and the owner are left out; each suggestion says what it holds already.
+    Three hand-written queries (people, groups, what they hold): the combobox asks on each
+    keystroke, and building and compiling the ORM's queries costs several times what
+    running them does.
     """
     words = search_words(query)
     if not words or len("".join(words)) < 2:
         return []
-    longest = max(words, key=len)
-    low, high = _prefix_range(longest)
-    # Walk the key index in order and stop early: the first matches alphabetically by
-    # the word that matched, with no sort over every person whose name starts so.
-    keys = NameKey.objects.filter(
-        key__gte=low, key__lt=high, key__startswith=longest, user__is_active=True
-    ).exclude(user_id=entry.owner_id)
-    for word in words:
-        if word != longest:
-            low, high = _prefix_range(word)
-            keys = keys.filter(user__name_keys__key__gte=low, user__name_keys__key__lt=high)
-    user_ids = list(
-        dict.fromkeys(
-            keys.order_by("key", "user_id").values_list("user_id", flat=True)[: limit * 3]
-        )
-    )[:limit]
-    found = User.objects.only(
-        "id", "username", "display_name", "first_name", "last_name", "email"
-    ).in_bulk(user_ids)
-    users = [found[pk] for pk in user_ids if pk in found]
-    groups = Group.objects.all()
-    for word in query.split():
-        groups = groups.filter(name__icontains=word)
-    members = User.groups.through.objects.filter(group_id=OuterRef("pk"))
-    groups = list(
-        groups.annotate(
-            member_count=Subquery(
-                members.values("group_id").annotate(count=Count("*")).values("count")
-            )
-        ).order_by(Lower("name"))[: max(3, limit // 2)]
-    )
-    held = _held_roles(entry, [user.pk for user in users], [group.pk for group in groups])
+    users = _suggested_users(entry, words, limit)
+    groups = _suggested_groups(query.split(), max(3, limit // 2))
+    held = _held_roles(entry, [user.pk for user in users], [pk for pk, _, _ in groups])
     suggestions = [
         Suggestion(
             kind="group",
-            pk=group.pk,
-            label=group.name,
-            detail=f"Group · {group.member_count or 0} member{pluralize(group.member_count or 0)}",
-            holds=tuple(permissions.sorted_roles(held.get(("group", group.pk), ()))),
+            pk=pk,
+            label=name,
+            detail=f"Group · {members} member{pluralize(members)}",
+            holds=tuple(permissions.sorted_roles(held.get(("group", pk), ()))),
         )
-        for group in groups
+        for pk, name, members in groups
     ] + [
         Suggestion(
             kind="user",
@@ -466,25 +993,103 @@ def principals_suggest(
     return suggestions[:limit]
 
 
+def _suggested_users(entry: MediaEntry, words: list[str], limit: int) -> list[User]:
+    """Return the first active users, other than the owner, with a name starting each word.
+
+    The query walks the name-key index in order from the longest word and stops early: the
+    first matches alphabetically by the word that matched, with no sort over everyone whose
+    name starts so. A user found by several of their keys comes once.
+    """
+    longest = max(words, key=len)
+    others = [word for word in words if word != longest]
+    # search_words leaves no LIKE wildcards in a word: the pattern needs no escaping.
+    params: list[object] = [*_prefix_range(longest), f"{longest}%", True, entry.owner_id]
+    for word in others:
+        params += _prefix_range(word)
+    with connection.cursor() as cursor:
+        cursor.execute(_suggested_users_sql(len(others)), [*params, limit * 3])
+        rows = cursor.fetchall()
+    # A user found by several keys gives identical rows: keep the first.
+    return [
+        User.from_db(connection.alias, SUGGESTION_USER_FIELDS, row)
+        for row in list(dict.fromkeys(rows))[:limit]
+    ]
+
+
+@cache
+def _suggested_users_sql(other_words: int) -> str:
+    """Return the query behind `_suggested_users`, for so many words besides the longest."""
+    key, user = _table(NameKey), _table(User)
+    columns = ", ".join(f"u.{name}" for name in SUGGESTION_USER_FIELDS)
+    also = f"""
+          AND EXISTS (SELECT 1 FROM {key} other WHERE other.user_id = k.user_id
+                      AND other.key >= %s AND other.key < %s)"""
+    return f"""
+        SELECT {columns}
+        FROM {key} k
+        JOIN {user} u ON u.id = k.user_id
+        WHERE k.key >= %s AND k.key < %s AND k.key LIKE %s
+          AND u.is_active = %s AND u.id <> %s{also * other_words}
+        ORDER BY k.key, k.user_id
+        LIMIT %s
+    """
+
+
+def _suggested_groups(words: list[str], limit: int) -> list[tuple[int, str, int]]:
+    """Return the id, name and member count of the first groups whose name has each word."""
+    patterns = [f"%{connection.ops.prep_for_like_query(word)}%" for word in words]
+    with connection.cursor() as cursor:
+        cursor.execute(_suggested_groups_sql(len(words)), [*patterns, limit])
+        return cursor.fetchall()
+
+
+@cache
+def _suggested_groups_sql(words: int) -> str:
+    """Return the query behind `_suggested_groups`, for a query of so many words."""
+    # Each word as `icontains` would match it, on this database.
+    name = connection.ops.lookup_cast("icontains", "CharField") % "g.name"
+    contains = f"{name} {connection.operators['icontains'] % '%s'}"
+    return f"""
+        SELECT g.id, g.name,
+               (SELECT COUNT(*) FROM {_table(User.groups.through)} m WHERE m.group_id = g.id)
+        FROM {_table(Group)} g
+        WHERE {" AND ".join([contains] * words)}
+        ORDER BY LOWER(g.name)
+        LIMIT %s
+    """
+
+
 def _held_roles(
     entry: MediaEntry, user_ids: list[int], group_ids: list[int]
 ) -> dict[tuple[str, int], set[Role]]:
     """Return what these users and groups hold on the entry already, in one query."""
     if not user_ids and not group_ids:
         return {}
-    querysets = [
-        model.objects.filter(content_object_id=entry.pk, **{f"{holder}__in": ids}).values_list(
-            Value(kind, output_field=CharField()), holder, "permission__codename"
-        )
-        for model, kind, holder, ids in (
-            (MediaEntryUserObjectPermission, "user", "user_id", user_ids),
-            (MediaEntryGroupObjectPermission, "group", "group_id", group_ids),
-            (RoomUserObjectPermission, "user", "user_id", user_ids),
-            (RoomGroupObjectPermission, "group", "group_id", group_ids),
-        )
-    ]
-    first, *rest = querysets
+    ids = {"user": user_ids, "group": group_ids}
+    params: list[int] = []
+    for _, kind in HELD_ROLE_TABLES:
+        if ids[kind]:
+            params += [entry.pk, *ids[kind]]
+    with connection.cursor() as cursor:
+        cursor.execute(_held_roles_sql(len(user_ids), len(group_ids)), params)
+        rows = cursor.fetchall()
     held: dict[tuple[str, int], set[Role]] = defaultdict(set)
-    for kind, principal_id, codename in first.union(*rest, all=True):
+    for kind, principal_id, codename in rows:
         held[(kind, principal_id)].add(permissions.CODENAME_ROLES[codename])
     return held
+
+
+@cache
+def _held_roles_sql(users: int, groups: int) -> str:
+    """Return the query behind `_held_roles`, for so many users and groups."""
+    ids = {"user": ", ".join(["%s"] * users), "group": ", ".join(["%s"] * groups)}
+    parts = [
+        f"""
+        SELECT '{kind}', held.{kind}_id, p.codename
+        FROM {_table(model)} held
+        JOIN {_table(Permission)} p ON p.id = held.permission_id
+        WHERE held.content_object_id = %s AND held.{kind}_id IN ({ids[kind]})"""
+        for model, kind in HELD_ROLE_TABLES
+        if ids[kind]
+    ]
+    return "\n        UNION ALL".join(parts)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 
 from mediaspace import permissions
 from mediaspace.models import AccessChange, MediaEntry
@@ -104,6 +104,19 @@ def _check_principal(entry: MediaEntry, principal: User | Group) -> None:
         )
 
 
+def _entry_lock(entry: MediaEntry) -> None:
+    """Lock the entry's row until the end of the transaction (SQLite locks the database).
+
+    Hand-written, as every change of access takes it: compiling the ORM's query would cost
+    several times what running it does.
+    """
+    sql = f"SELECT 1 FROM {connection.ops.quote_name(MediaEntry._meta.db_table)} WHERE id = %s"
+    if connection.features.has_select_for_update:
+        sql += " FOR UPDATE"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [entry.pk])
+
+
 def _access_change(
     *,
     actor: User | None,
@@ -116,7 +129,7 @@ def _access_change(
     Reading under the lock means two people changing the same row one after the other
     each build on the other's result instead of overwriting it.
     """
-    MediaEntry.objects.select_for_update().filter(pk=entry.pk).exists()
+    _entry_lock(entry)
     before = permissions.principal_roles(entry, principal)
     roles = frozenset(target(before))
     if Role.OWNER in roles:

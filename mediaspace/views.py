@@ -1,15 +1,19 @@
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from dataclasses import replace
+from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.timezone import get_current_timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect, reswap, trigger_client_event
@@ -24,7 +28,7 @@ from mediaspace.forms import (
     MediaStatusForm,
     MyMediaFilterForm,
 )
-from mediaspace.models import MediaEntry
+from mediaspace.models import AccessChange, MediaEntry
 from mediaspace.permissions import Role
 from mediaspace.types import AuthenticatedHttpRequest
 from rooms import selectors as room_selectors
@@ -35,14 +39,6 @@ def _with_messages(request: AuthenticatedHttpRequest, response: HttpResponse) ->
     toasts = render_to_string("_messages_oob.html", request=request)
     response.write(toasts)
     return response
-
-
-# Where the rows' artwork lives, resolved once rather than per row. The plain (unhashed)
-# names: WhiteNoise serves them too, and a folder has no manifest entry.
-ROW_ASSETS = {
-    "thumbnails": f"{settings.STATIC_URL}mediaspace/thumbnails/",
-    "icons": f"{settings.STATIC_URL}mediaspace/icons/",
-}
 
 
 @require_GET
@@ -59,17 +55,18 @@ def my_media(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
     query = request.GET.copy()
     query["page"] = page_number + 1
+    timezone = get_current_timezone()  # looked up once for all the rows
     context = {
         "filters": filters,
         "options": options,
         "page": page,
-        "rows": [row.as_context() for row in page.rows],
+        "rows": [row.as_context(timezone) for row in page.rows],
         "type_choices": filters.fields["type"].choices,
         "role_choices": filters.fields["role"].choices,
         "sort_choices": filters.fields["sort"].choices,
+        "status_choices": MediaEntry.Status.choices,
         "next_url": f"{reverse('my_media')}?{query.urlencode()}",
         "filtered": any(options[key] for key in ("search", "media_type", "role")),
-        **ROW_ASSETS,
     }
     template = "mediaspace/my_media.html"
     if loading_more:
@@ -138,11 +135,13 @@ def media_status(request: AuthenticatedHttpRequest, entry_id: int) -> HttpRespon
         )
         messages.success(request, f"“{entry.name}” is now {entry.get_status_display()}.")
     if not request.htmx:
-        return redirect(request.POST.get("next") or "my_media")
+        after = request.POST.get("next", "")
+        safe = url_has_allowed_host_and_scheme(after, allowed_hosts={request.get_host()})
+        return redirect(after if after and safe else "my_media")
     access = permissions.get_entry_for_user(request.user, entry_id)
-    row = selectors.MediaRow(entry=access.entry, access=access)
-    context = {"row": row.as_context(), **ROW_ASSETS}
-    response = render(request, "mediaspace/my_media.html#media-row", context)
+    owner_name = "" if access.is_owner else access.entry.owner.name
+    row = selectors.MediaRow(entry=access.entry, access=access, owner_name=owner_name)
+    response = render(request, "mediaspace/my_media.html#media-row", {"row": row.as_context()})
     return _with_messages(request, response)
 
 
@@ -174,50 +173,84 @@ def media_delete(request: AuthenticatedHttpRequest, entry_id: int) -> HttpRespon
 # Roles & permissions ------------------------------------------------------------------
 
 
-def _roles_context(request: AuthenticatedHttpRequest, access: permissions.Access) -> dict:
-    """Return what the Roles & permissions tab shows, with the list's search and paging."""
-    search = request.GET.get("q", "").strip()[:200]
-    role = request.GET.get("role", "")
-    role = role if role in selectors.ROLE_FILTERS and role != "owner" else ""
-    try:
-        page_number = max(1, min(int(request.GET.get("page", 1)), 1000))
-    except ValueError:
-        page_number = 1
-    loading_more = bool(request.htmx) and request.htmx.target == "access-table"
-    size = selectors.ACCESS_PAGE_SIZE
-    page = selectors.access_page(
-        access.entry,
-        search=search,
-        role=role,
-        start=(page_number - 1) * size if loading_more else 0,
-        stop=page_number * size,
+def _list_state(query: QueryDict) -> selectors.AccessListState:
+    """Return the list's state as the page sent it (Load more, a dialog) or a URL asks."""
+    role = query.get("role", "")
+    return selectors.AccessListState(
+        search=query.get("q", "").strip()[:200],
+        role=role if role in selectors.ROLE_FILTERS and role != "owner" else "",
+        pages=_page_number(query.get("pages")),
+        after=selectors.AccessListState.parse_after(query.get("after", "")),
+        added=frozenset(
+            [key for key in query.getlist("added") if PRINCIPAL_KEY.fullmatch(key)][:MOST_ADDED]
+        ),
     )
-    query = request.GET.copy()
-    query["page"] = page_number + 1
-    manageable = set(access.manageable_roles)
-    # The prefix of every row's Edit permissions and Remove links (see media_urls.py).
-    roles_url = reverse("principals_suggest", args=[access.entry.pk]).removesuffix("suggest/")
+
+
+PRINCIPAL_KEY = re.compile(r"(user|group):[0-9]{1,18}")
+MOST_ADDED = 100  # rows put at the top of the list that Load more leaves out
+
+
+def _page_number(value: str | None) -> int:
+    try:
+        return max(1, min(int(value or 1), 1000))
+    except ValueError:
+        return 1
+
+
+def _roles_page(request: AuthenticatedHttpRequest, entry: MediaEntry) -> selectors.AccessPage:
+    """Return the rows a request for the list asks for: the next page, or the first pages."""
+    state = _list_state(request.GET)
+    if request.htmx and request.htmx.target == "access-table":
+        return selectors.access_page(entry, replace(state, pages=state.pages + 1))
+    # The list from its start: as many pages as the address says (a reload after Load more).
+    pages = _page_number(request.GET.get("page"))
+    state = replace(state, pages=pages, after=selectors.LIST_START, added=frozenset())
+    return selectors.access_page(entry, state, size=pages * selectors.ACCESS_PAGE_SIZE)
+
+
+def _roles_context(
+    request: AuthenticatedHttpRequest, access: permissions.Access, page: selectors.AccessPage
+) -> dict:
+    """Return what the Roles & permissions list shows of `page`, and the list's state."""
+    state = page.state
+    query = {"q": state.search, "role": state.role, "page": state.pages + 1}
+    roles_url = reverse("media_roles", args=[access.entry.pk])
     return {
         "access": access,
         "entry": access.entry,
         "tab": "roles",
         "page": page,
-        "search": search,
-        "role": role,
+        "state": state,
+        "search": state.search,
+        "role": state.role,
         "role_filters": ROLE_FILTER_CHOICES,
-        "filtered": bool(search or role),
-        "next_url": f"{reverse('media_roles', args=[access.entry.pk])}?{query.urlencode()}",
-        "rows": [
-            row.as_context(
-                viewer=request.user,
-                roles_url=roles_url,
-                manageable=manageable,
-                moderation_on=access.moderation_on,
-            )
-            for row in page.rows
-        ],
-        "activity": selectors.access_activity(access.entry),
+        "filtered": state.filtered,
+        "roles_url": roles_url,
+        "next_url": f"{roles_url}?{urlencode({k: v for k, v in query.items() if v})}",
+        "rows": _row_contexts(request, access, page.rows),
     }
+
+
+def _row_contexts(
+    request: AuthenticatedHttpRequest,
+    access: permissions.Access,
+    rows: list[selectors.AccessRow],
+) -> list[dict]:
+    if not rows:
+        return []
+    # The prefix of every row's Edit permissions and Remove links (see media_urls.py).
+    roles_url = reverse("principals_suggest", args=[access.entry.pk]).removesuffix("suggest/")
+    manageable = set(access.manageable_roles)
+    return [
+        row.as_context(
+            viewer=request.user,
+            roles_url=roles_url,
+            manageable=manageable,
+            moderation_on=access.moderation_on,
+        )
+        for row in rows
+    ]
 
 
 ROLE_FILTER_CHOICES = [
@@ -229,21 +262,38 @@ ROLE_FILTER_CHOICES = [
 ]
 
 
-def _roles_refreshed(
-    request: AuthenticatedHttpRequest, access: permissions.Access, response: HttpResponse
+def _roles_changed(
+    request: AuthenticatedHttpRequest,
+    access: permissions.Access,
+    changes: list[AccessChange],
 ) -> HttpResponse:
-    """Add the refreshed list and activity (out of band) and the toasts to a response."""
-    context = _roles_context(request, access) | {"oob": True}
-    response.write(render_to_string("mediaspace/edit_roles.html#roles-body", context, request))
-    return _with_messages(request, response)
+    """Answer a successful change of access: back to the tab, or close the dialog in place.
 
-
-def _roles_changed(request: AuthenticatedHttpRequest, access: permissions.Access) -> HttpResponse:
-    """Answer a successful change of access: back to the tab, or close the dialog in place."""
+    In place, the answer carries only what changed, out of band: the rows of the users and
+    groups concerned (replaced, put at the top of the list, or taken away), the counts,
+    Load more's state, the new Activity items and the toasts. The page's list state comes
+    with the form (see #access-more in edit_roles.html).
+    """
     if not request.htmx:
         return redirect("media_roles", entry_id=access.entry.pk)
-    response = _roles_refreshed(request, access, reswap(HttpResponse(), "none"))
-    return trigger_client_event(response, "ms:close-dialog")
+    response = reswap(HttpResponse(), "none")
+    if changes:  # nothing to show when nothing changed (a second click, say)
+        update = selectors.access_update(access.entry, _list_state(request.POST), changes)
+        actor = str(request.user)
+        context = _roles_context(request, access, update.page) | {
+            "oob": True,
+            "replaced": _row_contexts(request, access, update.replaced),
+            "inserted": _row_contexts(request, access, update.inserted),
+            "removed": _row_contexts(request, access, update.removed),
+            "activity": selectors.activity_contexts(
+                selectors.ActivityItem.of(change, actor) for change in reversed(changes)
+            ),
+            "activity_before": selectors.access_activity_before(changes[0]),
+        }
+        response.write(
+            render_to_string("mediaspace/edit_roles.html#roles-changed", context, request)
+        )
+    return trigger_client_event(_with_messages(request, response), "ms:close-dialog")
 
 
 @require_GET
@@ -251,15 +301,14 @@ def _roles_changed(request: AuthenticatedHttpRequest, access: permissions.Access
 def media_roles(request: AuthenticatedHttpRequest, entry_id: int) -> HttpResponse:
     """Show who has access to the entry: the Roles & permissions tab."""
     access = permissions.get_entry_for_user(request.user, entry_id, need="can_manage_roles")
-    context = _roles_context(request, access)
+    context = _roles_context(request, access, _roles_page(request, access.entry))
     template = "mediaspace/edit_roles.html"
     if request.htmx and request.htmx.target == "access-table":
-        template += "#access-page"
-    elif request.htmx and request.htmx.target == "access-list":
-        template += "#access-list"
-    elif request.htmx:
-        template += "#edit-panel"
-    return render(request, template, context)
+        return render(request, template + "#access-page", context | {"loading_more": True})
+    if request.htmx and request.htmx.target == "access-list":
+        return render(request, template + "#access-list", context)
+    context["activity"] = selectors.activity_contexts(selectors.access_activity(access.entry))
+    return render(request, template + "#edit-panel" if request.htmx else template, context)
 
 
 @require_GET
@@ -299,12 +348,12 @@ def access_add_dialog(
         principals = form.cleaned_data["principals"]
         chosen = form.cleaned_data["roles"]
         try:
-            add(actor=request.user, entry=entry, principals=principals, roles=chosen)
+            changes = add(actor=request.user, entry=entry, principals=principals, roles=chosen)
         except ValidationError as error:
             form.add_error(None, error)
         else:
             messages.success(request, access_added_message(principals, chosen))
-            return _roles_changed(request, access)
+            return _roles_changed(request, access, changes)
     if request.method == "POST" and unavailable:
         form.is_valid()
         form.add_error(None, unavailable)
@@ -383,7 +432,7 @@ def access_edit(
             scope=scope,
         )
         messages.success(request, access_changed_message(principal, change))
-        return _roles_changed(request, access)
+        return _roles_changed(request, access, [change] if change else [])
     context = {
         "access": access,
         "entry": entry,
@@ -426,12 +475,12 @@ def access_remove(
     if not losing:
         raise PermissionDenied
     if request.method == "POST":
-        services.access_remove(
+        change = services.access_remove(
             actor=request.user, entry=entry, principal=principal, scope=access.manageable_roles
         )
         labels = " and ".join(role.label for role in losing)
         messages.success(request, f"{principal} no longer has {labels}.")
-        return _roles_changed(request, access)
+        return _roles_changed(request, access, [change] if change else [])
     context = {
         "entry": entry,
         "principal": principal,

@@ -1,24 +1,20 @@
 """Who may moderate a room, and whether moderation is on at all.
 
-The only module of the rooms app that talks to django-guardian: the room moderator and
-chat moderator permissions, and the ChatandCollaboration switch that makes them count.
+The room moderator and chat moderator permissions (mediaspace.permissions grants and
+revokes them, with the catalogue's roles), and the ChatandCollaboration switch that makes
+them count.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from django.contrib.auth.models import Group
+from django.db import connection
 from django.db.models import Exists, Q
-from guardian.shortcuts import assign_perm, remove_perm
 
 from mediaspace.models import Role
 from rooms.models import Module, Room
-
-if TYPE_CHECKING:
-    from accounts.models import User
 
 ROOM_MODERATOR = "moderate_room"
 CHAT_MODERATOR = "moderate_chat"
@@ -30,8 +26,18 @@ MODULE_OFF_MESSAGE = (
 
 
 def moderation_enabled() -> bool:
-    """Return whether the ChatandCollaboration module is on (it holds moderators and chat)."""
-    return Module.objects.filter(name=Module.Name.CHAT_AND_COLLABORATION, enabled=True).exists()
+    """Return whether the ChatandCollaboration module is on (it holds moderators and chat).
+
+    Hand-written: services ask it on every change, and compiling the ORM's query costs
+    several times what running it does.
+    """
+    module = connection.ops.quote_name(Module._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 1 FROM {module} WHERE name = %s AND enabled = %s",
+            [Module.Name.CHAT_AND_COLLABORATION, True],
+        )
+        return cursor.fetchone() is not None
 
 
 def moderation_enabled_q() -> Q:
@@ -39,23 +45,15 @@ def moderation_enabled_q() -> Q:
     return Q(Exists(Module.objects.filter(name=Module.Name.CHAT_AND_COLLABORATION, enabled=True)))
 
 
-def room_for_entry(entry_id: int) -> Room:
-    """Return the room record of a room entry, creating it if it is missing."""
-    return Room.objects.get_or_create(media_id=entry_id)[0]
-
-
-def moderator_grant(entry_id: int, principal: User | Group, codenames: Iterable[str]) -> None:
-    """Give the user or group these moderator permissions on the room (guardian)."""
-    room = room_for_entry(entry_id)
-    for codename in codenames:
-        assign_perm(codename, principal, room)
-
-
-def moderator_revoke(entry_id: int, principal: User | Group, codenames: Iterable[str]) -> None:
-    """Take these moderator permissions on the room away from the user or group (guardian)."""
-    room = room_for_entry(entry_id)
-    for codename in codenames:
-        remove_perm(codename, principal, room)
+def room_ensure(entry_id: int) -> None:
+    """Make sure a room entry has its room record (moderators' permissions are on it)."""
+    room = connection.ops.quote_name(Room._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {room} (media_id) SELECT %s"
+            f" WHERE NOT EXISTS (SELECT 1 FROM {room} WHERE media_id = %s)",
+            [entry_id, entry_id],
+        )
 
 
 # Roles in a live session (issue 5) ------------------------------------------------------

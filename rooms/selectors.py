@@ -249,12 +249,12 @@ def standing(user: User, entry_id: int) -> Standing | None:
         removed=removed_at is not None,
         chat_blocked=chat_blocked_at is not None,
         user_id=user.pk,
-        last_seen_at=_aware(last_seen_at),
-        presence_checked_at=_aware(checked_at),
+        last_seen_at=as_aware(last_seen_at),
+        presence_checked_at=as_aware(checked_at),
     )
 
 
-def _aware(value: datetime | None) -> datetime | None:
+def as_aware(value: datetime | None) -> datetime | None:
     """Return a datetime read by hand as an aware one (SQLite gives naive UTC values)."""
     if value is None or timezone.is_aware(value):
         return value
@@ -319,6 +319,7 @@ class _Person:
 
     __slots__ = PERSON_FIELDS
     get_full_name = User.get_full_name
+    name_from = staticmethod(User.name_from)
     name = User.name
     initials = User.initials
     avatar_tone = User.avatar_tone

@@ -53,6 +53,60 @@ document.addEventListener("keydown", (event) => {
   }
 });
 
+/**
+ * Fill a My Media row's ⋮ menu the first time it opens, from the page's one
+ * <template id="media-row-menu">: the items its data-row-menu allows ("edit publish
+ * delete"), with URLs under the row's View link. Rows come with View only, so a long list
+ * stays light.
+ */
+function fillRowMenu(menu) {
+  const template = document.getElementById("media-row-menu");
+  if (!template || menu.dataset.filled) return;
+  const allowed = new Set(menu.dataset.rowMenu.split(" "));
+  const items = template.content.cloneNode(true);
+  for (const item of items.querySelectorAll("[data-action]")) {
+    if (!allowed.has(item.dataset.action)) item.remove();
+  }
+  const list = menu.querySelector(".menu-items");
+  const url = list.querySelector("a").getAttribute("href"); // the row's View link
+  const row = menu.closest("tr").id;
+  for (const item of items.querySelectorAll("[data-href]")) {
+    const target = url + item.dataset.href;
+    if (item.tagName === "FORM") {
+      item.action = target;
+      item.setAttribute("hx-post", target);
+      item.setAttribute("hx-target", `#${row}`);
+    } else {
+      item.href = target;
+      if (item.hasAttribute("hx-target")) item.setAttribute("hx-get", target);
+    }
+  }
+  const label = items.querySelector(".menu-label");
+  const form = items.querySelector("form");
+  if (label && form) {
+    label.id = `status-label-${row}`;
+    form.setAttribute("aria-labelledby", label.id);
+    for (const button of form.querySelectorAll("button[name=status]")) {
+      const current = button.value === menu.dataset.status;
+      button.setAttribute("aria-pressed", String(current));
+      if (current) button.prepend("✓ ");
+    }
+  }
+  list.replaceChildren(items);
+  menu.dataset.filled = "true";
+  htmx.process(list);
+}
+
+// Before the <details> opens (a click or Enter/Space on its summary), so it opens full.
+document.addEventListener(
+  "click",
+  (event) => {
+    const menu = event.target.closest("details[data-row-menu] > summary")?.parentElement;
+    if (menu) fillRowMenu(menu);
+  },
+  true,
+);
+
 document.addEventListener("htmx:beforeRequest", (event) => {
   const source = event.detail.elt;
   if (source && source.getAttribute("hx-target") === "#dialog-host") {

@@ -44,6 +44,55 @@ def test_the_owner_adds_a_room_moderator_as_the_help_page_says(
     assert permissions.principal_roles(room, paula) == {Role.ROOM_MODERATOR}
 
 
+def add_moderator(page, who: str, permission: str) -> None:
+    page.get_by_text("Add users").click()
+    page.get_by_role("link", name="Moderators").click()
+    dialog = page.get_by_role("dialog", name="Add moderators")
+    dialog.get_by_role("combobox", name="Select users").press_sequentially(who[:3], delay=30)
+    dialog.get_by_role("option", name=re.compile(who)).click()
+    dialog.get_by_label(permission).check()
+    dialog.get_by_role("button", name="Add").click()
+    expect(dialog).to_have_count(0)
+
+
+def test_repeated_adds_update_the_one_row_in_place(page, live_server, room, paula, sign_in):
+    errors: list[str] = []
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    sign_in("olivia", TEST_PASSWORD)
+    page.goto(f"{live_server.url}/media/{room.pk}/edit/roles/")
+
+    add_moderator(page, "Paula Park", "Room moderator")
+    rows = page.get_by_role("row").filter(has_text="Paula Park")
+    expect(rows).to_have_count(1)
+    expect(rows.get_by_text("Room moderator")).to_be_visible()
+    # New rows go at the top of the list, under the owner's.
+    expect(page.get_by_role("row").nth(2)).to_contain_text("Paula Park")
+    expect(page.locator("#access-count")).to_contain_text("5 users and 0 groups with access")
+
+    add_moderator(page, "Paula Park", "Chat moderator")
+    expect(rows).to_have_count(1)
+    expect(rows.get_by_text("Chat moderator")).to_be_visible()
+    expect(rows.get_by_text("Room moderator")).to_be_visible()
+    expect(page.locator("#access-count")).to_contain_text("5 users and 0 groups with access")
+    activity = page.locator("#activity-list li")
+    expect(activity.first).to_contain_text("changed Paula Park from Room moderator to")
+    expect(activity.nth(1)).to_contain_text("gave Paula Park Room moderator")
+
+    # Paula can be edited from her new row like any other.
+    page.get_by_role("link", name="Edit permissions of Paula Park").click()
+    dialog = page.get_by_role("dialog", name="Edit permissions of Paula Park")
+    expect(dialog.get_by_label("Chat moderator")).to_be_checked()
+    page.keyboard.press("Escape")
+    expect(dialog).to_have_count(0)
+
+    page.reload()
+    expect(page.get_by_role("row").filter(has_text="Paula Park")).to_have_count(1)
+    names = page.locator("#access-rows .person-name").all_inner_texts()
+    assert names == sorted(names, key=str.lower)  # people in their order once reloaded
+    assert errors == []
+    assert permissions.principal_roles(room, paula) == {Role.ROOM_MODERATOR, Role.CHAT_MODERATOR}
+
+
 def test_a_group_with_both_permissions_is_listed_by_name_only(page, live_server, room, sign_in):
     group = GroupFactory(name="Teaching Assistants")
     member = UserFactory(username="tara", display_name="Tara Thompson")

@@ -13,7 +13,7 @@ from mediaspace.models import (
     Role,
 )
 from rooms import services as room_services
-from rooms.models import Module, RoomGroupObjectPermission, RoomUserObjectPermission
+from rooms.models import Module, Room, RoomGroupObjectPermission, RoomUserObjectPermission
 from tests.factories import GroupFactory, UserFactory
 
 
@@ -30,6 +30,22 @@ def test_moderator_grants_land_in_guardians_room_tables(olivia, room, paula):
     assert RoomGroupObjectPermission.objects.filter(
         group=group, content_object_id=room.pk, permission__codename="moderate_room"
     ).exists()
+
+
+def test_guardian_reads_the_rows_the_services_write(olivia, room, lecture, paula):
+    from guardian.shortcuts import get_perms
+
+    services.access_add(actor=olivia, entry=lecture, principal=paula, roles=[Role.CO_EDITOR])
+    Room.objects.filter(media=room).delete()  # a room record gone missing is made again
+    room_services.moderators_add(
+        actor=olivia, entry=room, principals=[paula], roles=[Role.CHAT_MODERATOR]
+    )
+
+    assert get_perms(paula, lecture) == ["coedit_mediaentry"]
+    assert get_perms(paula, Room.objects.get(media=room)) == ["moderate_chat"]
+    services.access_remove(actor=olivia, entry=room, principal=paula, scope=list(Role)[1:])
+    assert get_perms(paula, Room.objects.get(media=room)) == []
+    assert get_perms(paula, lecture) == ["coedit_mediaentry"]
 
 
 def test_collaborator_grants_land_in_guardians_media_tables(olivia, lecture, paula):

@@ -208,7 +208,8 @@ def test_the_status_change_by_htmx_returns_the_row(as_olivia, lecture):
 
     html = response.content.decode()
     assert html.lstrip().startswith(f'<tr id="media-row-{lecture.pk}">')
-    assert 'aria-pressed="true">✓ Unlisted<' in html
+    assert 'data-status="unlisted"' in html
+    assert '<span class="badge status-unlisted">Unlisted</span>' in html
     assert "is now Unlisted" in html
 
 
@@ -293,3 +294,13 @@ def test_html_in_names_is_shown_as_text(as_olivia, olivia):
         html = as_olivia.get(url).content.decode()
         assert "<script>alert(1)</script>" not in html
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_the_status_change_returns_only_to_pages_of_this_site(as_olivia, lecture):
+    url = reverse("media_status", args=[lecture.pk])
+
+    outside = as_olivia.post(url, {"status": "unlisted", "next": "https://example.com/"})
+    inside = as_olivia.post(url, {"status": "published", "next": lecture.get_absolute_url()})
+
+    assert outside["Location"] == reverse("my_media")
+    assert inside["Location"] == lecture.get_absolute_url()

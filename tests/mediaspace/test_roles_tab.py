@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
+from html import unescape
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils.formats import localize
+from django.utils.timezone import localtime
 
 from mediaspace import permissions, services
 from mediaspace.models import AccessChange, MediaEntry, Role
@@ -20,6 +24,29 @@ from tests.factories import GroupFactory, UserFactory
 def roles_url(entry, **query) -> str:
     url = reverse("media_roles", args=[entry.pk])
     return url + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else "")
+
+
+def list_state(html: str) -> dict[str, list[str]]:
+    """Return the list's state the page holds (#access-more), as Load more and dialogs send it."""
+    more = html.split('<div id="access-more"')[-1].split("</div>")[0]
+    state: dict[str, list[str]] = {}
+    for name, value in re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', more):
+        state.setdefault(name, []).append(unescape(value))
+    return state
+
+
+def page_state(client, entry) -> dict[str, list[str]]:
+    """Open the tab and return the list's state, which its dialogs send with their forms."""
+    return list_state(client.get(roles_url(entry)).content.decode())
+
+
+def load_more(client, entry, html: str):
+    """Press Load more as the page would: the list's state goes with the request."""
+    return client.get(roles_url(entry), list_state(html), HTTP_HX_TARGET="access-table", **HTMX)
+
+
+def row_ids(html: str) -> list[str]:
+    return re.findall(r'<tr id="access-row-([a-z]+-[0-9]+)"', html)
 
 
 def test_the_tab_lists_groups_then_people_with_their_permissions(as_olivia, room):
@@ -96,6 +123,17 @@ def test_the_activity_list_says_who_did_what_newest_first(as_olivia, olivia, roo
     )
 
 
+def test_the_activity_says_when_in_the_time_zone_of_the_day(as_olivia, room, settings):
+    change = AccessChange.objects.filter(entry=room).latest("id")
+
+    for zone in ("UTC", "Pacific/Auckland"):
+        settings.TIME_ZONE = zone
+        html = as_olivia.get(roles_url(room)).content.decode()
+        local = localtime(change.created_at)
+        when = f'datetime="{local.isoformat()}" title="{localize(local)}">0\xa0minutes ago</time>'
+        assert when in html  # as {{ created_at }} and |timesince showed it
+
+
 def test_the_tab_loads_more_past_twenty_rows(as_olivia, olivia, room):
     for user in UserFactory.create_batch(30):
         services.access_add(actor=olivia, entry=room, principal=user, roles=[Role.CO_VIEWER])
@@ -104,11 +142,18 @@ def test_the_tab_loads_more_past_twenty_rows(as_olivia, olivia, room):
     assert first.count('id="access-row-') == 20
     assert "Showing 20 of 33" in first
 
-    more = as_olivia.get(roles_url(room, page=2), HTTP_HX_TARGET="access-table", **HTMX)
+    more = load_more(as_olivia, room, first)
     body = more.content.decode()
     assert body.count('id="access-row-') == 13
+    assert set(row_ids(body)).isdisjoint(row_ids(first))
     assert "<html" not in body
     assert 'hx-swap-oob="outerHTML:#access-more"' in body
+    assert "Load more" not in body
+
+    # Load more puts ?page=2 in the address bar: a reload shows both pages, in that order.
+    assert f'hx-push-url="{roles_url(room, page=2)}"' in first
+    reloaded = as_olivia.get(roles_url(room, page=2)).content.decode()
+    assert row_ids(reloaded) == row_ids(first) + row_ids(body)
 
 
 def test_row_links_match_the_url_patterns(as_olivia, room, rita):
@@ -189,6 +234,59 @@ def test_suggestions_mark_who_already_holds_permissions(as_olivia, room):
     assert rita["holds"] == ["Room moderator"]
 
 
+def test_suggestions_mark_collaborator_and_moderator_roles_together(as_olivia, olivia, room, rita):
+    services.access_add(actor=olivia, entry=room, principal=rita, roles=[Role.CO_VIEWER])
+    group = GroupFactory(name="Teaching Assistants")
+    services.access_add(
+        actor=None, entry=room, principal=group, roles=[Role.CO_EDITOR, Role.CHAT_MODERATOR]
+    )
+    other = services.media_create(owner=olivia, name="Other room", media_type=MediaEntry.Type.ROOM)
+    services.access_add(actor=olivia, entry=other, principal=rita, roles=[Role.CHAT_MODERATOR])
+
+    [rita_result] = suggest(as_olivia, room, "rita")
+    [group_result] = suggest(as_olivia, room, "teaching")
+
+    assert rita_result["holds"] == ["Co-viewer", "Room moderator"]
+    assert group_result["holds"] == ["Co-editor", "Chat moderator"]
+
+
+def test_suggestions_list_groups_first_and_at_most_eight(as_olivia, room):
+    people = [
+        UserFactory(username=f"mars{n}", display_name=f"Marsha {n}", email=f"mars{n}@example.com")
+        for n in range(10)
+    ]
+    names = ("Mars E", "Mars D", "mars c", "Mars B", "Mars A")
+    groups = {name: GroupFactory(name=name) for name in names}
+    groups["Mars A"].user_set.add(*people[:2])
+
+    results = suggest(as_olivia, room, "mars")
+
+    assert [r["label"] for r in results] == [
+        "Mars A",
+        "Mars B",
+        "mars c",
+        "Mars D",
+        # Each matches by username and email address too, and comes once.
+        "Marsha 0",
+        "Marsha 1",
+        "Marsha 2",
+        "Marsha 3",
+    ]
+    assert [r["detail"] for r in results[:2]] == ["Group · 2 members", "Group · 0 members"]
+
+
+def test_suggestions_need_every_word_to_start_a_name(as_olivia, room, paula):
+    assert [r["label"] for r in suggest(as_olivia, room, "park pa")] == ["Paula Park"]
+    assert suggest(as_olivia, room, "paula rita") == []
+
+
+def test_suggestions_match_group_names_literally_and_ignoring_case(as_olivia, room):
+    GroupFactory(name="Lab 100% online")
+    GroupFactory(name="Lab 1000")
+
+    assert [r["label"] for r in suggest(as_olivia, room, "LAB 0%")] == ["Lab 100% online"]
+
+
 def test_suggestions_follow_renames(as_olivia, room, paula):
     paula.display_name = "Paula Quinn"
     paula.save()
@@ -232,7 +330,7 @@ def test_edit_permissions_opens_pre_filled(as_olivia, room, rita):
 def test_edit_permissions_changes_and_logs(as_olivia, room, rita):
     response = as_olivia.post(
         reverse("access_edit", args=[room.pk, "user", rita.pk]),
-        {"roles": ["chat-moderator", "co-viewer"]},
+        {"roles": ["chat-moderator", "co-viewer"], **page_state(as_olivia, room)},
         **HTMX,
     )
 
@@ -243,6 +341,21 @@ def test_edit_permissions_changes_and_logs(as_olivia, room, rita):
         "co-viewer",
         "chat-moderator",
     ]
+    # Rita's row is replaced where it is, and the Activity list gets the change on top.
+    row = html.split(f'<template><tr id="access-row-user-{rita.pk}" hx-swap-oob="true">')[1]
+    row = row.split("</tr></template>")[0]
+    assert '<span class="badge badge-collaborator">Co-viewer</span>' in row
+    assert '<span class="badge badge-moderator">Chat moderator</span>' in row
+    assert "Room moderator" not in row
+    assert "afterbegin:#access-rows" not in html
+    assert '<p class="access-count" id="access-count" hx-swap-oob="true">' in html
+    assert "4 users and 0 groups with access" in html
+    activity = html.split('<ol hx-swap-oob="afterbegin:#activity-list">')[1].split("</ol>")[0]
+    assert (
+        "changed <strong>Rita Reyes</strong> from Room moderator to Co-viewer, Chat moderator"
+        in activity
+    )
+    assert response["HX-Reswap"] == "none"
 
 
 def test_a_co_editor_edits_only_moderator_permissions(as_evan, olivia, room, rita):
@@ -284,12 +397,109 @@ def test_remove_names_who_loses_what(as_olivia, room):
 
 
 def test_remove_takes_the_permissions_away(as_olivia, room, rita):
-    response = as_olivia.post(reverse("access_remove", args=[room.pk, "user", rita.pk]), **HTMX)
+    response = as_olivia.post(
+        reverse("access_remove", args=[room.pk, "user", rita.pk]),
+        page_state(as_olivia, room),
+        **HTMX,
+    )
 
     assert permissions.principal_roles(room, rita) == frozenset()
     html = response.content.decode()
     assert "Rita Reyes no longer has Room moderator." in html
-    assert "Rita Reyes" not in html.split('id="access-list"')[1].split("Activity")[0]
+    assert f'<template><tr id="access-row-user-{rita.pk}" hx-swap-oob="delete"></tr>' in html
+    assert row_ids(html) == [f"user-{rita.pk}"]
+    assert "3 users and 0 groups with access" in html
+    assert "removed <strong>Rita Reyes</strong> (Room moderator)" in html
+    assert response["HX-Reswap"] == "none"
+    assert json.loads(response["HX-Trigger"]) == {"ms:close-dialog": {}}
+
+
+def test_changes_in_place_keep_load_more_exact(as_olivia, olivia, room, chad):
+    for user in UserFactory.create_batch(30):
+        services.access_add(actor=olivia, entry=room, principal=user, roles=[Role.CO_VIEWER])
+    newcomer = UserFactory(username="zz", display_name="Zz Zimmer")  # sorts last
+    first = as_olivia.get(roles_url(room)).content.decode()
+    shown = row_ids(first)
+    assert "Showing 20 of 33" in first and f"user-{chad.pk}" in shown
+
+    # Someone new goes at the top (and would sort on the next page); Chad goes away.
+    added = as_olivia.post(
+        reverse("moderators_add", args=[room.pk]),
+        {"principals": [f"user:{newcomer.pk}"], "roles": ["chat-moderator"], **list_state(first)},
+        **HTMX,
+    ).content.decode()
+    assert '<template><tbody hx-swap-oob="afterbegin:#access-rows">' in added
+    assert row_ids(added) == [f"user-{newcomer.pk}"]
+    assert "Showing 21 of 34" in added
+    assert list_state(added)["added"] == [f"user:{newcomer.pk}"]
+    removed = as_olivia.post(
+        reverse("access_remove", args=[room.pk, "user", chad.pk]), list_state(added), **HTMX
+    ).content.decode()
+    assert "Showing 20 of 33" in removed
+
+    more = load_more(as_olivia, room, removed).content.decode()
+
+    # Every row once: the first page less Chad, Zed at the top, then the rest.
+    page = [*(row for row in shown if row != f"user-{chad.pk}"), f"user-{newcomer.pk}"]
+    assert sorted(page + row_ids(more)) == sorted(set(page + row_ids(more)))
+    assert len(page + row_ids(more)) == 33
+    assert "Load more" not in more
+    reloaded = row_ids(as_olivia.get(roles_url(room, page=2)).content.decode())
+    assert sorted(reloaded) == sorted(page + row_ids(more))
+    assert reloaded.index(f"user-{newcomer.pk}") == 32  # in its place after a reload
+
+
+def test_a_change_outside_the_filter_leaves_the_filtered_list_alone(as_olivia, room, paula):
+    html = as_olivia.get(roles_url(room, role="co-editor")).content.decode()
+    assert "1 match" in html
+
+    response = as_olivia.post(
+        reverse("moderators_add", args=[room.pk]),
+        {"principals": [f"user:{paula.pk}"], "roles": ["room-moderator"], **list_state(html)},
+        **HTMX,
+    )
+
+    body = response.content.decode()
+    assert row_ids(body) == []
+    assert "1 match · 2 users and 0 groups with access" in " ".join(body.split())
+    assert "Paula Park is now Room moderator." in body
+
+
+def test_the_first_change_starts_the_activity_list(as_olivia, olivia, paula, moderation_on):
+    room = services.media_create(owner=olivia, name="Quiet room", media_type=MediaEntry.Type.ROOM)
+    html = as_olivia.get(roles_url(room)).content.decode()
+    assert '<p class="muted" id="activity-empty">' in html
+
+    response = as_olivia.post(
+        reverse("moderators_add", args=[room.pk]),
+        {"principals": [f"user:{paula.pk}"], "roles": ["room-moderator"], **list_state(html)},
+        **HTMX,
+    )
+
+    body = response.content.decode()
+    new_list = (
+        '<ol class="activity-list" id="activity-list" hx-swap-oob="outerHTML:#activity-empty">'
+    )
+    assert new_list in body
+    assert "gave <strong>Paula Park</strong> Room moderator" in body.split(new_list)[1]
+    assert "2 users and 0 groups with access" in body
+
+
+def test_the_answer_to_a_change_costs_the_same_queries_for_few_and_many_rows(olivia, room):
+    def count(rows: int) -> int:
+        for user in UserFactory.create_batch(rows):
+            services.access_add(actor=olivia, entry=room, principal=user, roles=[Role.CO_VIEWER])
+        client, newcomer = client_for(olivia), UserFactory()
+        state = page_state(client, room)
+        with CaptureQueriesContext(connection) as queries:
+            client.post(
+                reverse("moderators_add", args=[room.pk]),
+                {"principals": [f"user:{newcomer.pk}"], "roles": ["chat-moderator"], **state},
+                **HTMX,
+            )
+        return len(queries)
+
+    assert count(1) == count(60)
 
 
 @pytest.mark.parametrize("view", ["access_edit", "access_remove"])

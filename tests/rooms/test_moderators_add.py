@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import json
+import re
+from html import unescape
 
 import pytest
 from django.urls import reverse
@@ -18,6 +20,28 @@ def url(entry) -> str:
 
 def post(client, entry, principals, roles, **extra):
     return client.post(url(entry), {"principals": principals, "roles": roles}, **extra)
+
+
+def page_state(client, entry) -> dict[str, list[str]]:
+    """Return the Roles & permissions list's state, which the dialog's form sends along."""
+    html = client.get(reverse("media_roles", args=[entry.pk])).content.decode()
+    more = html.split('<div id="access-more"')[1].split("</div>")[0]
+    state: dict[str, list[str]] = {}
+    for name, value in re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', more):
+        state.setdefault(name, []).append(unescape(value))
+    return state
+
+
+def post_from_tab(client, entry, principals, roles):
+    """Add as the dialog opened from the tab does: with htmx and the list's state."""
+    data = {"principals": principals, "roles": roles, **page_state(client, entry)}
+    return client.post(url(entry), data, **HTMX)
+
+
+def inserted_rows(html: str) -> str:
+    """Return the rows the answer puts at the top of the list."""
+    start = '<template><tbody hx-swap-oob="afterbegin:#access-rows">'
+    return html.split(start)[1].split("</tbody></template>")[0]
 
 
 def test_the_dialog_opens_as_a_partial(as_olivia, room):
@@ -39,16 +63,49 @@ def test_the_dialog_is_a_page_without_htmx(as_olivia, room):
 
 
 def test_a_co_editor_adds_a_room_moderator(as_evan, room, paula):
-    response = post(as_evan, room, [f"user:{paula.pk}"], ["room-moderator"], **HTMX)
+    response = post_from_tab(as_evan, room, [f"user:{paula.pk}"], ["room-moderator"])
 
     assert response.status_code == 200
     assert permissions.principal_roles(room, paula) == {Role.ROOM_MODERATOR}
     html = response.content.decode()
     assert "Paula Park is now Room moderator." in html
-    assert 'id="roles-body" hx-swap-oob="true"' in html
-    assert "Paula Park" in html.split('id="roles-body"')[1]
+    # Only what changed, out of band: Paula's new row at the top of the list...
+    row = inserted_rows(html)
+    assert row.lstrip().startswith(f'<tr id="access-row-user-{paula.pk}">')
+    assert '<span class="person-name">Paula Park</span>' in row
+    assert '<span class="muted small">paula@example.com</span>' in row
+    assert '<ul class="badges" aria-label="Permissions of Paula Park">' in row
+    assert '<li><span class="badge badge-moderator">Room moderator</span></li>' in row
+    edit = reverse("access_edit", args=[room.pk, "user", paula.pk])
+    assert f'href="{edit}" hx-get="{edit}"' in row
+    assert 'aria-label="Remove Paula Park">Remove</a>' in row
+    # ... the counts, and the change on top of the Activity list.
+    count = html.split('<p class="access-count" id="access-count" hx-swap-oob="true">')[1]
+    assert " ".join(count.split("</p>")[0].split()) == "5 users and 0 groups with access"
+    activity = html.split('<ol hx-swap-oob="afterbegin:#activity-list">')[1].split("</ol>")[0]
+    assert "<strong>Evan Edwards</strong>\n  gave <strong>Paula Park</strong> Room moderator" in (
+        activity
+    )
+    assert "0\xa0minutes ago</time>" in activity
+    assert 'id="roles-body"' not in html and "Chad Chen" not in html
     assert response["HX-Reswap"] == "none"
     assert json.loads(response["HX-Trigger"]) == {"ms:close-dialog": {}}
+
+
+def test_adding_to_someone_listed_replaces_their_row(as_olivia, room, rita):
+    response = post_from_tab(as_olivia, room, [f"user:{rita.pk}"], ["chat-moderator"])
+
+    html = response.content.decode()
+    assert "afterbegin:#access-rows" not in html
+    row = html.split(f'<template><tr id="access-row-user-{rita.pk}" hx-swap-oob="true">')[1]
+    badges = row.split("</ul>")[0]
+    assert badges.count('class="badge badge-moderator"') == 2
+    assert "Room moderator" in badges and "Chat moderator" in badges
+    assert "4 users and 0 groups with access" in html
+    assert (
+        "changed <strong>Rita Reyes</strong> from Room moderator to Room moderator, Chat moderator"
+        in html
+    )
 
 
 def test_it_adds_a_group_with_both_permissions(as_olivia, room):
@@ -56,16 +113,19 @@ def test_it_adds_a_group_with_both_permissions(as_olivia, room):
     members = [UserFactory(), UserFactory()]
     group.user_set.add(*members)
 
-    response = post(
-        as_olivia, room, [f"group:{group.pk}"], ["room-moderator", "chat-moderator"], **HTMX
+    response = post_from_tab(
+        as_olivia, room, [f"group:{group.pk}"], ["room-moderator", "chat-moderator"]
     )
 
     html = response.content.decode()
     assert "Teaching Assistants is now Room moderator and Chat moderator." in html
-    body = html.split('id="roles-body"')[1]
-    assert "Teaching Assistants" in body
-    assert "2 members" in body
-    assert members[0].name not in body
+    row = inserted_rows(html)
+    assert row.lstrip().startswith(f'<tr id="access-row-group-{group.pk}">')
+    assert '<span class="avatar avatar-group" aria-hidden="true">T</span>' in row
+    assert '<span class="muted small">Group · 2 members</span>' in row
+    assert row.count('class="badge badge-moderator"') == 2
+    assert members[0].name not in html
+    assert "4 users and 1 group with access" in html
     assert permissions.principal_roles(room, group) == {Role.ROOM_MODERATOR, Role.CHAT_MODERATOR}
 
 
@@ -120,12 +180,18 @@ def test_a_refused_form_keeps_what_was_chosen(as_olivia, room, paula):
 
 
 def test_a_double_click_creates_no_duplicates_and_no_error(as_olivia, room, paula):
-    first = post(as_olivia, room, [f"user:{paula.pk}"], ["room-moderator"], **HTMX)
-    second = post(as_olivia, room, [f"user:{paula.pk}"], ["room-moderator"], **HTMX)
+    first = post_from_tab(as_olivia, room, [f"user:{paula.pk}"], ["room-moderator"])
+    second = post_from_tab(as_olivia, room, [f"user:{paula.pk}"], ["room-moderator"])
 
     assert first.status_code == second.status_code == 200
     assert RoomUserObjectPermission.objects.filter(user=paula).count() == 1
     assert AccessChange.objects.filter(user=paula).count() == 1
+    # The second answer changes no row (the page shows Paula once) and says nothing new.
+    assert f'id="access-row-user-{paula.pk}"' in first.content.decode()
+    html = second.content.decode()
+    assert "access-row" not in html and "activity-list" not in html
+    assert "Paula Park is now Room moderator." in html
+    assert json.loads(second["HX-Trigger"]) == {"ms:close-dialog": {}}
 
 
 def test_the_module_switched_off_before_add_changes_nothing(as_olivia, room, paula):
