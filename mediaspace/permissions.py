@@ -341,12 +341,7 @@ def _entry_access(user: User, entry_id: int) -> Access:
     with connection.cursor() as cursor:
         cursor.execute(
             _entry_sql(),
-            {
-                "entry": entry_id,
-                "user": user.pk,
-                "module": Module.Name.CHAT_AND_COLLABORATION,
-                "on": True,
-            },
+            {"entry": entry_id, "user": user.pk, **MODULE_ON_PARAMS},
         )
         row = cursor.fetchone()
     if row is None:
@@ -359,8 +354,7 @@ def _entry_access(user: User, entry_id: int) -> Access:
     if entry.owner_id == user.pk:
         roles = frozenset({Role.OWNER})
     else:
-        # As in the Grant view: moderators count only while the module is on.
-        roles = frozenset(roles_from_bits(bits if moderation_on else bits & ~MODERATOR_BITS))
+        roles = roles_from_held(bits, moderation_on=moderation_on)
     return Access(entry, roles, moderation_on=moderation_on if entry.is_room else True)
 
 
@@ -380,32 +374,52 @@ def _from_row(model, values):
 
 
 @cache
-def _entry_sql() -> str:
-    """Return the query behind `get_entry_for_user`, with the tables' real names.
+def held_bits_sql(entry: str) -> str:
+    """Return SQL for the roles user `%(user)s` holds on `entry` (a column or a parameter).
 
-    The user's roles come as one sum of role bits: a UNION (not UNION ALL) of the bits, as
-    they may hold a role both themselves and through one or more groups.
+    One sum of role bits: a UNION (not UNION ALL) of the bits, as they may hold a role both
+    themselves and through one or more groups. Moderator bits count whether the module is
+    on or not: see `roles_from_held`.
     """
-    quote = connection.ops.quote_name
-    entry_columns = ", ".join(f"e.{quote(f.column)}" for f in MediaEntry._meta.concrete_fields)
-    owner_columns = ", ".join(f"o.{quote(f.column)}" for f in _user_fields())
     members = _table(get_user_model().groups.through)
     held = [
         f"SELECT {role_bit_sql('perm.codename')} AS bit"
         f" FROM {_table(model)} p JOIN {_table(Permission)} perm ON perm.id = p.permission_id"
         + (
             f" JOIN {members} m ON m.group_id = p.group_id AND m.user_id = %(user)s"
-            f" WHERE p.content_object_id = %(entry)s"
+            f" WHERE p.content_object_id = {entry}"
             if is_group
-            else " WHERE p.content_object_id = %(entry)s AND p.user_id = %(user)s"
+            else f" WHERE p.content_object_id = {entry} AND p.user_id = %(user)s"
         )
         for model, is_group in ROLE_TABLES
     ]
+    return f"(SELECT COALESCE(SUM(held.bit), 0) FROM ({' UNION '.join(held)}) held)"
+
+
+def module_on_sql() -> str:
+    """Return SQL for whether the ChatandCollaboration module is on (`%(module)s`, `%(on)s`)."""
+    return (
+        f"EXISTS (SELECT 1 FROM {_table(Module)} module"
+        " WHERE module.name = %(module)s AND module.enabled = %(on)s)"
+    )
+
+
+MODULE_ON_PARAMS = {"module": Module.Name.CHAT_AND_COLLABORATION, "on": True}
+
+
+def roles_from_held(bits: int, *, moderation_on: bool) -> frozenset[Role]:
+    """Return the roles of `held_bits_sql`: moderators count only while the module is on."""
+    return frozenset(roles_from_bits(bits if moderation_on else bits & ~MODERATOR_BITS))
+
+
+@cache
+def _entry_sql() -> str:
+    """Return the query behind `get_entry_for_user`, with the tables' real names."""
+    quote = connection.ops.quote_name
+    entry_columns = ", ".join(f"e.{quote(f.column)}" for f in MediaEntry._meta.concrete_fields)
+    owner_columns = ", ".join(f"o.{quote(f.column)}" for f in _user_fields())
     return f"""
-        SELECT {entry_columns}, {owner_columns},
-               EXISTS (SELECT 1 FROM {_table(Module)} module
-                       WHERE module.name = %(module)s AND module.enabled = %(on)s),
-               (SELECT COALESCE(SUM(held.bit), 0) FROM ({" UNION ".join(held)}) held)
+        SELECT {entry_columns}, {owner_columns}, {module_on_sql()}, {held_bits_sql("%(entry)s")}
         FROM {_table(MediaEntry)} e
         JOIN {_table(get_user_model())} o ON o.id = e.owner_id
         WHERE e.id = %(entry)s

@@ -141,7 +141,7 @@ def media_status(request: AuthenticatedHttpRequest, entry_id: int) -> HttpRespon
     access = permissions.get_entry_for_user(request.user, entry_id)
     owner_name = "" if access.is_owner else access.entry.owner.name
     row = selectors.MediaRow(entry=access.entry, access=access, owner_name=owner_name)
-    response = render(request, "mediaspace/my_media.html#media-row", {"row": row.as_context()})
+    response = render(request, "mediaspace/my_media.html#media-rows", {"rows": [row.as_context()]})
     return _with_messages(request, response)
 
 

@@ -285,7 +285,23 @@ def test_menu_permissions_come_from_one_query(olivia, evan):
     with CaptureQueriesContext(connection) as queries:
         response = client.get(URL)
 
-    # The roles behind every row's menu come from one query on the grants.
-    assert len([q for q in queries if '"mediaspace_grant"' in q["sql"]]) == 1
+    # The roles behind every row's menu come with the rows: one query reads permissions.
+    assert len([q for q in queries if "objectpermission" in q["sql"]]) == 1
     menus = [menu_of(response, entry) for entry in MediaEntry.objects.all()]
     assert [menu for menu in menus if menu is not None] == [{"edit"}] * PAGE_SIZE
+
+
+def test_rows_escape_what_people_typed(olivia, evan):
+    evan.display_name = 'Evan "<b>" & co'
+    evan.save()
+    entry = services.media_create(
+        owner=evan, name='<script>alert("x")</script> & notes', media_type=MediaEntry.Type.AUDIO
+    )
+    services.access_set(actor=evan, entry=entry, principal=olivia, roles=[Role.CO_VIEWER])
+
+    page = client_for(olivia).get(URL).content.decode()
+
+    assert "<script>alert" not in page
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; notes</a>" in page
+    assert 'aria-label="Actions for &lt;script&gt;alert(&quot;x&quot;)' in page
+    assert "Shared by Evan &quot;&lt;b&gt;&quot; &amp; co</div>" in page
