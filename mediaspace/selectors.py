@@ -15,8 +15,7 @@ from django.db import connection
 from django.db.models import Model
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
-from django.utils import dateformat, timezone, translation
-from django.utils.formats import get_format
+from django.utils import timezone
 from django.utils.timesince import timesince
 from django.utils.timezone import localtime
 
@@ -829,13 +828,8 @@ class ActivityItem:
             created_at=change.created_at,
         )
 
-    def as_context(
-        self, now: datetime, zone: tzinfo, datetime_format: str, language: str
-    ) -> dict[str, object]:
-        """Return the item flattened for the template, its time as of `now` in `zone`.
-
-        `datetime_format` is the DATETIME_FORMAT a template shows a datetime in.
-        """
+    def as_context(self, now: datetime, zone: tzinfo) -> dict[str, object]:
+        """Return the item flattened for the template, its time as of `now` in `zone`."""
         created = localtime(self.created_at, zone)
         return {
             "actor": self.actor,
@@ -843,32 +837,16 @@ class ActivityItem:
             "before": ", ".join(ROLE_LABELS[role] for role in self.before),
             "after": ", ".join(ROLE_LABELS[role] for role in self.after),
             "iso": created.isoformat(),
-            "title": _absolute_time(created, str(zone), datetime_format, language),
+            # The tooltip, as My Media dates read, with the time.
+            "title": f"{created:%b} {created.day}, {created.year}, {created:%H:%M}",
             "ago": timesince(created, now),
         }
 
 
-@lru_cache(maxsize=4096)
-def _absolute_time(created: datetime, zone: str, datetime_format: str, language: str) -> str:
-    """Return a change's time as a template shows a datetime (an item's tooltip).
-
-    Kept: it never changes for a change, the time zone and the language (the cache's key
-    along with the format), and formatting it costs more than the rest of the item.
-    """
-    return dateformat.format(created, datetime_format)
-
-
 def activity_contexts(items: Iterable[ActivityItem]) -> list[dict[str, object]]:
-    """Return the Activity items flattened for the template, as of now.
-
-    The language, time zone and format are looked up once for the whole list: each look-up
-    costs more than formatting a date once the language is active.
-    """
-    language = translation.get_language()
-    with translation.override(language):
-        now, zone = timezone.now(), timezone.get_current_timezone()
-        datetime_format = get_format("DATETIME_FORMAT")
-        return [item.as_context(now, zone, datetime_format, language) for item in items]
+    """Return the Activity items flattened for the template, as of now."""
+    now, zone = timezone.now(), timezone.get_current_timezone()
+    return [item.as_context(now, zone) for item in items]
 
 
 def access_activity(entry: MediaEntry, limit: int = ACTIVITY_SIZE) -> list[ActivityItem]:
