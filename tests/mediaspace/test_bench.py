@@ -37,6 +37,10 @@ def test_it_times_the_floor_and_my_media_and_writes_json(tmp_path, monkeypatch):
         assert pages[label]["p50_ms"] > 0
         assert type(pages[label]["queries"]) is int
     assert pages["floor"]["ratio"] == 1.0
+    # Each page's ratio is to the floor timed alongside it.
+    owner = pages["my-media owner"]
+    assert owner["floor_p50_ms"] > 0
+    assert owner["ratio"] == round(owner["p50_ms"] / owner["floor_p50_ms"], 2)
     assert pages["floor"]["queries"] >= 2  # the session and the signed-in user
     assert pages["not built"]["skipped"] is True
     assert results["sizes"]["users"] == 200

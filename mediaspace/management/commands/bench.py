@@ -6,9 +6,11 @@ Each page gets warm-up requests, then timed samples through the whole middleware
 with `django.test.Client`; one more request, outside the samples, counts its queries.
 
 A page's ratio is its p50 over the floor's p50. The floor is a signed-in page that
-renders only the base template; it is timed before the pages and again after them, and
-its p50 is taken over both runs' samples together, so drift during the run is shared.
-Percentiles are nearest-rank.
+renders only the base template. It is timed alongside each page, one floor request
+before each of the page's (after the same warm-up), so that the two meet the same
+machine: on a shared machine the speed drifts by more than the targets' margins within
+a run, and a floor timed minutes apart compares unlike with unlike. The report's floor
+line takes all the floor samples together. Percentiles are nearest-rank.
 """
 
 from __future__ import annotations
@@ -160,17 +162,26 @@ PAGES = [
 
 @dataclass
 class Timing:
-    """The samples and query count of one page; no URL means it is not built yet."""
+    """The samples and query count of one page, and the floor's samples taken alongside.
+
+    No URL means the page is not built yet.
+    """
 
     page: Page
     url: str | None = None
     samples_ns: list[int] = field(default_factory=list)
+    floor_ns: list[int] = field(default_factory=list)
     queries: int | None = None
 
     def percentile_ms(self, fraction: float) -> float:
         """Return the nearest-rank percentile of the samples, in milliseconds."""
-        ordered = sorted(self.samples_ns)
-        return ordered[max(0, ceil(fraction * len(ordered)) - 1)] / 1e6
+        return percentile_ms(self.samples_ns, fraction)
+
+
+def percentile_ms(samples_ns: list[int], fraction: float) -> float:
+    """Return the nearest-rank percentile of samples in nanoseconds, in milliseconds."""
+    ordered = sorted(samples_ns)
+    return ordered[max(0, ceil(fraction * len(ordered)) - 1)] / 1e6
 
 
 @contextmanager
@@ -303,31 +314,32 @@ class Command(BaseCommand):
             ROOT_URLCONF="mediaspace.bench_urls", DEBUG=False, ALLOWED_HOSTS=allowed_hosts
         ):
             clients = signed_in_clients(bench)
-            first_floor = self.time_page(FLOOR, bench, clients, samples)
-            timings = [self.time_page(page, bench, clients, samples) for page in PAGES]
-            last_floor = self.time_page(FLOOR, bench, clients, samples)
-        floor = Timing(
-            FLOOR,
-            first_floor.url,
-            first_floor.samples_ns + last_floor.samples_ns,
-            first_floor.queries,
-        )
-        report = self.build_report(bench, seed_seconds, samples, floor, timings)
-        report["floor"]["runs_p50_ms"] = [
-            round(run.percentile_ms(0.5), 3) for run in (first_floor, last_floor)
-        ]
+            floor_url = resolve(FLOOR, bench)
+            timings = [self.time_page(page, bench, clients, samples, floor_url) for page in PAGES]
+            floor = self.floor_timing(bench, clients[FLOOR.user], floor_url, timings)
+        report = self.build_report(bench, seed_seconds, samples, [floor, *timings])
         self.print_report(report)
         return report
 
     def time_page(
-        self, page: Page, bench: BenchData, clients: dict[str | None, Client], samples: int
+        self,
+        page: Page,
+        bench: BenchData,
+        clients: dict[str | None, Client],
+        samples: int,
+        floor_url: str | None,
     ) -> Timing:
-        """Warm the page up, count its queries once, then take the timed samples."""
+        """Warm the page up, count its queries once, then take its samples and the floor's.
+
+        Each of the page's samples follows one of the floor's: the ratio compares the two
+        under the same conditions.
+        """
         url = resolve(page, bench)
-        if url is None:
+        if url is None or floor_url is None:
             return Timing(page)
-        client = clients[page.user]
+        client, floor_client = clients[page.user], clients[FLOOR.user]
         for index in range(WARMUP):
+            timed_request(FLOOR, floor_client, floor_url, bench, index)
             timed_request(page, client, url, bench, index)
         with CaptureQueriesContext(connection) as context:
             timed_request(page, client, url, bench, WARMUP)
@@ -336,21 +348,26 @@ class Command(BaseCommand):
         if self.verbosity >= 2:
             self.print_queries(page, queries)
         gc.collect()
-        samples_ns = [
-            timed_request(page, client, url, bench, WARMUP + 1 + index) for index in range(samples)
-        ]
-        return Timing(page, url, samples_ns, len(queries))
+        timing = Timing(page, url, queries=len(queries))
+        for index in range(samples):
+            timing.floor_ns.append(timed_request(FLOOR, floor_client, floor_url, bench, index))
+            timing.samples_ns.append(timed_request(page, client, url, bench, WARMUP + 1 + index))
+        return timing
+
+    def floor_timing(
+        self, bench: BenchData, client: Client, url: str | None, timings: list[Timing]
+    ) -> Timing:
+        """Return the floor's line: every floor sample taken alongside the pages, together."""
+        with CaptureQueriesContext(connection) as context:
+            timed_request(FLOOR, client, url, bench)
+        samples_ns = [ns for timing in timings for ns in timing.floor_ns]
+        return Timing(FLOOR, url, samples_ns, samples_ns, len(context.captured_queries))
 
     def build_report(
-        self,
-        bench: BenchData,
-        seed_seconds: float,
-        samples: int,
-        floor: Timing,
-        timings: list[Timing],
+        self, bench: BenchData, seed_seconds: float, samples: int, timings: list[Timing]
     ) -> dict[str, Any]:
         """Return the results as plain data, for the table and the JSON file."""
-        floor_p50 = floor.percentile_ms(0.5)
+        floor = timings[0]
         return {
             "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
             "database": {
@@ -369,13 +386,13 @@ class Command(BaseCommand):
             "samples": samples,
             "warmup": WARMUP,
             "floor": {
-                "p50_ms": round(floor_p50, 3),
-                "method": "p50 of the first and last floor runs' samples together",
+                "p50_ms": round(floor.percentile_ms(0.5), 3),
+                "method": "each page's ratio is to the floor timed alternately with it",
             },
-            "pages": [self.page_result(timing, floor_p50) for timing in [floor, *timings]],
+            "pages": [self.page_result(timing) for timing in timings],
         }
 
-    def page_result(self, timing: Timing, floor_p50: float) -> dict[str, Any]:
+    def page_result(self, timing: Timing) -> dict[str, Any]:
         """Return one page's line of the report."""
         page = timing.page
         result: dict[str, Any] = {
@@ -384,15 +401,17 @@ class Command(BaseCommand):
             "url": timing.url,
             "p50_ms": None,
             "p95_ms": None,
+            "floor_p50_ms": None,
             "queries": timing.queries,
             "ratio": None,
             "target": page.target,
             "skipped": timing.url is None,
         }
         if timing.url is not None:
-            p50 = timing.percentile_ms(0.5)
+            p50, floor_p50 = timing.percentile_ms(0.5), percentile_ms(timing.floor_ns, 0.5)
             result["p50_ms"] = round(p50, 3)
             result["p95_ms"] = round(timing.percentile_ms(0.95), 3)
+            result["floor_p50_ms"] = round(floor_p50, 3)
             result["ratio"] = round(p50 / floor_p50, 2)
         return result
 
@@ -410,13 +429,15 @@ class Command(BaseCommand):
     def print_report(self, report: dict[str, Any]) -> None:
         """Write the results table."""
         database, floor = report["database"], report["floor"]
-        first, last = floor["runs_p50_ms"]
+        floors = [row["floor_p50_ms"] for row in report["pages"] if not row["skipped"]]
+        spread = f"{min(floors):.2f}–{max(floors):.2f} ms" if floors else "-"
         self.stdout.write(
             f"{database['vendor']} {database['version']} · {report['samples']} samples per "
-            f"page after {report['warmup']} warm-up requests · floor p50 {first:.2f} ms "
-            f"(first run), {last:.2f} ms (last run); ratios use both runs' samples together."
+            f"page, each after one of the floor's, after {report['warmup']} warm-up requests "
+            f"· floor p50 {floor['p50_ms']} ms overall, {spread} alongside the pages; "
+            "a page's ratio is to the floor timed alongside it."
         )
-        header = f"{'page':<24}{'user':<14}{'p50 ms':>8}{'p95 ms':>9}{'queries':>9}"
+        header = f"{'page':<24}{'user':<14}{'p50 ms':>8}{'p95 ms':>9}{'floor':>8}{'queries':>9}"
         self.stdout.write(f"\n{header}{'ratio':>8}{'target':>8}")
         self.stdout.write("-" * (len(header) + 16))
         for row in report["pages"]:
@@ -430,8 +451,8 @@ class Command(BaseCommand):
         target = f"{row['target']:.1f}" if row["target"] is not None else "-"
         over = row["target"] is not None and row["ratio"] > row["target"]
         line = (
-            f"{start}{row['p50_ms']:>8.2f}{row['p95_ms']:>9.2f}{row['queries']:>9}"
-            f"{row['ratio']:>8.2f}{target:>8}"
+            f"{start}{row['p50_ms']:>8.2f}{row['p95_ms']:>9.2f}{row['floor_p50_ms']:>8.2f}"
+            f"{row['queries']:>9}{row['ratio']:>8.2f}{target:>8}"
         )
         return f"{line}  {self.style.ERROR('over target')}" if over else line
 
