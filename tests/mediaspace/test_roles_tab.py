@@ -569,3 +569,19 @@ def test_a_host_of_one_room_cannot_add_to_another(as_evan, oscar, paula, moderat
 
     assert response.status_code == 404
     assert permissions.principal_roles(other, paula) == frozenset()
+
+
+def test_rows_and_activity_escape_what_people_typed(as_olivia, olivia, room):
+    person = UserFactory(display_name='<img src=x onerror="alert(1)"> & Co')
+    group = GroupFactory(name="<b>Editors</b>")
+    services.access_add(actor=olivia, entry=room, principal=person, roles=[Role.ROOM_MODERATOR])
+    services.access_add(actor=olivia, entry=room, principal=group, roles=[Role.CO_VIEWER])
+
+    html = as_olivia.get(roles_url(room)).content.decode()
+
+    assert "<img src=x" not in html and "<b>Editors</b>" not in html
+    shown = "&lt;img src=x onerror=&quot;alert(1)&quot;&gt; &amp; Co"
+    assert f'<span class="person-name">{shown}</span>' in html
+    assert f'aria-label="Remove {shown}"' in html
+    assert '<span class="person-name">&lt;b&gt;Editors&lt;/b&gt;</span>' in html
+    assert f"gave <strong>{shown}</strong> Room moderator" in html
