@@ -78,7 +78,8 @@ def role_bit_sql(codename: str) -> str:
     return f"CASE {codename} {cases} ELSE 0 END"
 
 
-def _table(model) -> str:
+def quoted_table(model) -> str:
+    """Return the model's table name, quoted for hand-written SQL."""
     return connection.ops.quote_name(model._meta.db_table)
 
 
@@ -266,26 +267,15 @@ def shared_ids_sql(codenames: Iterable[str] = ()) -> tuple[str, list[object]]:
     ChatandCollaboration module is on, as in the view.
     """
     codenames = list(codenames)
-    table = {
-        model.__name__: connection.ops.quote_name(model._meta.db_table)
-        for model in (
-            MediaEntryUserObjectPermission,
-            MediaEntryGroupObjectPermission,
-            RoomUserObjectPermission,
-            RoomGroupObjectPermission,
-            Permission,
-            Module,
-        )
-    }
-    members = connection.ops.quote_name(get_user_model().groups.through._meta.db_table)
+    members = quoted_table(get_user_model().groups.through)
     named = ""
     if codenames:
         named = (
-            f" JOIN {table['Permission']} perm ON perm.id = p.permission_id"
+            f" JOIN {quoted_table(Permission)} perm ON perm.id = p.permission_id"
             f" AND perm.codename IN ({', '.join(['%s'] * len(codenames))})"
         )
     module_on = (
-        f" AND EXISTS (SELECT 1 FROM {table['Module']} module"
+        f" AND EXISTS (SELECT 1 FROM {quoted_table(Module)} module"
         " WHERE module.name = %s AND module.enabled = %s)"
     )
     selects, params = [], []
@@ -295,7 +285,7 @@ def shared_ids_sql(codenames: Iterable[str] = ()) -> tuple[str, list[object]]:
         (RoomUserObjectPermission, False, True),
         (RoomGroupObjectPermission, True, True),
     ):
-        sql = f"SELECT p.content_object_id AS id FROM {table[model.__name__]} p{named}"
+        sql = f"SELECT p.content_object_id AS id FROM {quoted_table(model)} p{named}"
         if group:
             sql += f" JOIN {members} m ON m.group_id = p.group_id WHERE m.user_id = %(user)s"
         else:
@@ -381,10 +371,11 @@ def held_bits_sql(entry: str) -> str:
     themselves and through one or more groups. Moderator bits count whether the module is
     on or not: see `roles_from_held`.
     """
-    members = _table(get_user_model().groups.through)
+    members = quoted_table(get_user_model().groups.through)
     held = [
         f"SELECT {role_bit_sql('perm.codename')} AS bit"
-        f" FROM {_table(model)} p JOIN {_table(Permission)} perm ON perm.id = p.permission_id"
+        f" FROM {quoted_table(model)} p"
+        f" JOIN {quoted_table(Permission)} perm ON perm.id = p.permission_id"
         + (
             f" JOIN {members} m ON m.group_id = p.group_id AND m.user_id = %(user)s"
             f" WHERE p.content_object_id = {entry}"
@@ -399,7 +390,7 @@ def held_bits_sql(entry: str) -> str:
 def module_on_sql() -> str:
     """Return SQL for whether the ChatandCollaboration module is on (`%(module)s`, `%(on)s`)."""
     return (
-        f"EXISTS (SELECT 1 FROM {_table(Module)} module"
+        f"EXISTS (SELECT 1 FROM {quoted_table(Module)} module"
         " WHERE module.name = %(module)s AND module.enabled = %(on)s)"
     )
 
@@ -420,8 +411,8 @@ def _entry_sql() -> str:
     owner_columns = ", ".join(f"o.{quote(f.column)}" for f in _user_fields())
     return f"""
         SELECT {entry_columns}, {owner_columns}, {module_on_sql()}, {held_bits_sql("%(entry)s")}
-        FROM {_table(MediaEntry)} e
-        JOIN {_table(get_user_model())} o ON o.id = e.owner_id
+        FROM {quoted_table(MediaEntry)} e
+        JOIN {quoted_table(get_user_model())} o ON o.id = e.owner_id
         WHERE e.id = %(entry)s
     """
 
@@ -443,7 +434,8 @@ def _principal_roles_sql(kind: str) -> str:
     """Return the query behind `principal_roles` for a user or a group."""
     held = [
         f"SELECT {role_bit_sql('perm.codename')} AS bit"
-        f" FROM {_table(model)} p JOIN {_table(Permission)} perm ON perm.id = p.permission_id"
+        f" FROM {quoted_table(model)} p"
+        f" JOIN {quoted_table(Permission)} perm ON perm.id = p.permission_id"
         f" WHERE p.content_object_id = %(entry)s AND p.{kind}_id = %(principal)s"
         for model, is_group in ROLE_TABLES
         if is_group == (kind == "group")
@@ -517,17 +509,17 @@ def _permission_rows_sql(model, codenames: int, *, delete: bool) -> str:
     """Return SQL that adds (or deletes) a principal's rows for so many permissions."""
     holder = "group_id" if issubclass(model, GroupObjectPermissionBase) else "user_id"
     permission_ids = f"""
-        SELECT p.id FROM {_table(Permission)} p
-        JOIN {_table(ContentType)} ct ON ct.id = p.content_type_id
+        SELECT p.id FROM {quoted_table(Permission)} p
+        JOIN {quoted_table(ContentType)} ct ON ct.id = p.content_type_id
         WHERE ct.app_label = %s AND ct.model = %s
           AND p.codename IN ({", ".join(["%s"] * codenames)})"""
     if delete:
         return f"""
-            DELETE FROM {_table(model)}
+            DELETE FROM {quoted_table(model)}
             WHERE content_object_id = %s AND {holder} = %s
               AND permission_id IN ({permission_ids})"""
     return f"""
-        INSERT INTO {_table(model)} (permission_id, {holder}, content_object_id)
+        INSERT INTO {quoted_table(model)} (permission_id, {holder}, content_object_id)
         SELECT permission.id, %s, %s FROM ({permission_ids}) permission"""
 
 

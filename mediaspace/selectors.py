@@ -12,7 +12,6 @@ from functools import cache, lru_cache
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.db import connection
-from django.db.models import Model
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
@@ -27,7 +26,7 @@ from mediaspace.models import (
     MediaEntryGroupObjectPermission,
     MediaEntryUserObjectPermission,
 )
-from mediaspace.permissions import Access, Role
+from mediaspace.permissions import Access, Role, quoted_table
 from rooms.models import RoomGroupObjectPermission, RoomUserObjectPermission
 from rooms.selectors import as_aware
 
@@ -151,7 +150,7 @@ def _my_media_part(
     key) index, the shared ones off the `shared` ids. An entry is never in both: the owner
     cannot be granted a role on their own entry.
     """
-    entries = connection.ops.quote_name(MediaEntry._meta.db_table)
+    entries = quoted_table(MediaEntry)
     hint = ""
     if connection.vendor == "sqlite" and key in SORT_KEYS_INDEXED and not (search or media_type):
         # Sort the shared entries off the sort keys' index, not the entries themselves:
@@ -221,9 +220,7 @@ def my_media_page(
     key, direction = SORTS.get(sort, SORTS["-updated"])
     with_owned = wanted is None or wanted == (Role.OWNER,)
     with_shared = wanted != (Role.OWNER,)
-    entries, people = (
-        connection.ops.quote_name(model._meta.db_table) for model in (MediaEntry, User)
-    )
+    entries, people = quoted_table(MediaEntry), quoted_table(User)
     shared, params = "", []
     if with_shared:
         ids, params = permissions.shared_ids_sql(
@@ -633,14 +630,14 @@ def _roles_sql(kind: int, holder: str) -> str:
     """
     column = PRINCIPAL_KINDS[kind] + "_id"
     grants = " UNION ALL ".join(
-        f"SELECT h.permission_id FROM {_table(model)} h"
+        f"SELECT h.permission_id FROM {quoted_table(model)} h"
         f" WHERE h.content_object_id = %(entry)s AND h.{column} = {holder}"
         for model, is_group in permissions.ROLE_TABLES
         if is_group == (kind == 0)
     )
     return (
         f"(SELECT COALESCE(SUM({permissions.role_bit_sql('p.codename')}), 0)"
-        f" FROM ({grants}) h JOIN {_table(Permission)} p ON p.id = h.permission_id)"
+        f" FROM ({grants}) h JOIN {quoted_table(Permission)} p ON p.id = h.permission_id)"
     )
 
 
@@ -658,11 +655,11 @@ def _holder_ids_sql(kind: int, by_role: bool) -> str:
         bit = permissions.role_bit_sql("p.codename")
         wanted = (
             f" AND h.permission_id IN"
-            f" (SELECT p.id FROM {_table(Permission)} p WHERE ({bit} & %(wanted)s) <> 0)"
+            f" (SELECT p.id FROM {quoted_table(Permission)} p WHERE ({bit} & %(wanted)s) <> 0)"
         )
     column = PRINCIPAL_KINDS[kind] + "_id"
     return " UNION ALL ".join(
-        f"SELECT h.{column} AS id FROM {_table(model)} h"
+        f"SELECT h.{column} AS id FROM {quoted_table(model)} h"
         f" WHERE h.content_object_id = %(entry)s{wanted}"
         for model, is_group in permissions.ROLE_TABLES
         if is_group == (kind == 0)
@@ -690,10 +687,10 @@ def _listed_sql(words: int, by_role: bool) -> str:
     """
     return f"""
         WITH listed (kind, id, sort_name) AS MATERIALIZED (
-            SELECT 0, g.id, {GROUP_SORT_SQL} FROM {_table(Group)} g
+            SELECT 0, g.id, {GROUP_SORT_SQL} FROM {quoted_table(Group)} g
             WHERE g.id IN ({_holder_ids_sql(0, by_role)}){_search_sql(0, words)}
             UNION ALL
-            SELECT 1, u.id, {USER_SORT_SQL} FROM {_table(User)} u
+            SELECT 1, u.id, {USER_SORT_SQL} FROM {quoted_table(User)} u
             WHERE u.id IN ({_holder_ids_sql(1, by_role)}){_search_sql(1, words)}
         )"""
 
@@ -740,7 +737,7 @@ def _access_page_sql(words: int, by_role: bool, added_groups: int, added_users: 
                     ELSE {_roles_sql(1, "page.id")} END,
                counts.total, counts.users, counts.later,
                CASE WHEN page.kind = 0 THEN (
-                   SELECT COUNT(*) FROM {_table(User.groups.through)} m
+                   SELECT COUNT(*) FROM {quoted_table(User.groups.through)} m
                    WHERE m.group_id = page.id
                ) ELSE 0 END
         FROM (
@@ -749,8 +746,8 @@ def _access_page_sql(words: int, by_role: bool, added_groups: int, added_users: 
             ORDER BY kind, sort_name, id
             LIMIT %(limit)s
         ) page
-        LEFT JOIN {_table(Group)} g ON page.kind = 0 AND g.id = page.id
-        LEFT JOIN {_table(User)} u ON page.kind = 1 AND u.id = page.id
+        LEFT JOIN {quoted_table(Group)} g ON page.kind = 0 AND g.id = page.id
+        LEFT JOIN {quoted_table(User)} u ON page.kind = 1 AND u.id = page.id
         CROSS JOIN ({_counts_sql(added_groups, added_users)}) counts
         ORDER BY page.kind, page.sort_name, page.id
     """
@@ -766,8 +763,8 @@ def _access_count_sql(words: int, by_role: bool, added_groups: int, added_users:
     if words:
         return _listed_sql(words, by_role) + _counts_sql(added_groups, added_users)
     sort_name = (
-        f"CASE kind WHEN 0 THEN (SELECT {GROUP_SORT_SQL} FROM {_table(Group)} g"
-        f" WHERE g.id = holders.id) ELSE (SELECT {USER_SORT_SQL} FROM {_table(User)} u"
+        f"CASE kind WHEN 0 THEN (SELECT {GROUP_SORT_SQL} FROM {quoted_table(Group)} g"
+        f" WHERE g.id = holders.id) ELSE (SELECT {USER_SORT_SQL} FROM {quoted_table(User)} u"
         f" WHERE u.id = holders.id) END"
     )
     return _holders_sql(by_role) + _counts_sql(added_groups, added_users, "holders", sort_name)
@@ -787,9 +784,9 @@ def _changed_rows_sql(words: int, groups: int, users: int) -> str:
             SELECT 0, g.id, g.name, '', '', '', '', {GROUP_SORT_SQL}, {_roles_sql(0, "g.id")},
                    CASE WHEN 1 = 1{_search_sql(0, words)} THEN 1 ELSE 0 END,
                    CASE WHEN (0, {GROUP_SORT_SQL}, g.id) > {after} THEN 1 ELSE 0 END,
-                   (SELECT COUNT(*) FROM {_table(User.groups.through)} m
+                   (SELECT COUNT(*) FROM {quoted_table(User.groups.through)} m
                     WHERE m.group_id = g.id)
-            FROM {_table(Group)} g
+            FROM {quoted_table(Group)} g
             WHERE g.id IN ({ids})""")
     if users:
         ids = ", ".join(f"%(user{index})s" for index in range(users))
@@ -799,7 +796,7 @@ def _changed_rows_sql(words: int, groups: int, users: int) -> str:
                    CASE WHEN 1 = 1{_search_sql(1, words)} THEN 1 ELSE 0 END,
                    CASE WHEN (1, {USER_SORT_SQL}, u.id) > {after} THEN 1 ELSE 0 END,
                    0
-            FROM {_table(User)} u
+            FROM {quoted_table(User)} u
             WHERE u.id IN ({ids})""")
     return "\n            UNION ALL".join(parts) + "\n            ORDER BY 1, 8, 2"
 
@@ -876,7 +873,7 @@ def access_activity_before(change: AccessChange) -> bool:
     """Return whether the entry's Activity lists anything older than this change."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT 1 FROM {_table(AccessChange)} WHERE entry_id = %s AND id < %s LIMIT 1",
+            f"SELECT 1 FROM {quoted_table(AccessChange)} WHERE entry_id = %s AND id < %s LIMIT 1",
             [change.entry_id, change.pk],
         )
         return cursor.fetchone() is not None
@@ -893,8 +890,8 @@ def _activity_sql() -> str:
     columns = ", ".join(f"a.{name}" for name in ACTIVITY_ACTOR_FIELDS)
     return f"""
         SELECT c.principal_name, c.before, c.after, c.created_at, {columns}
-        FROM {_table(AccessChange)} c
-        LEFT JOIN {_table(User)} a ON a.id = c.actor_id
+        FROM {quoted_table(AccessChange)} c
+        LEFT JOIN {quoted_table(User)} a ON a.id = c.actor_id
         WHERE c.entry_id = %s
         ORDER BY c.created_at DESC, c.id DESC
         LIMIT %s
@@ -935,11 +932,6 @@ HELD_ROLE_TABLES = (
 def _prefix_range(word: str) -> tuple[str, str]:
     """Return the bounds of the keys that start with the word, for a walk of the index."""
     return word, word[:-1] + chr(ord(word[-1]) + 1)
-
-
-def _table(model: type[Model]) -> str:
-    """Return the model's table name, quoted for hand-written SQL."""
-    return connection.ops.quote_name(model._meta.db_table)
 
 
 def principals_suggest(
@@ -1006,7 +998,7 @@ def _suggested_users(entry: MediaEntry, words: list[str], limit: int) -> list[Us
 @cache
 def _suggested_users_sql(other_words: int) -> str:
     """Return the query behind `_suggested_users`, for so many words besides the longest."""
-    key, user = _table(NameKey), _table(User)
+    key, user = quoted_table(NameKey), quoted_table(User)
     columns = ", ".join(f"u.{name}" for name in SUGGESTION_USER_FIELDS)
     also = f"""
           AND EXISTS (SELECT 1 FROM {key} other WHERE other.user_id = k.user_id
@@ -1038,8 +1030,8 @@ def _suggested_groups_sql(words: int) -> str:
     contains = f"{name} {connection.operators['icontains'] % '%s'}"
     return f"""
         SELECT g.id, g.name,
-               (SELECT COUNT(*) FROM {_table(User.groups.through)} m WHERE m.group_id = g.id)
-        FROM {_table(Group)} g
+               (SELECT COUNT(*) FROM {quoted_table(User.groups.through)} m WHERE m.group_id = g.id)
+        FROM {quoted_table(Group)} g
         WHERE {" AND ".join([contains] * words)}
         ORDER BY LOWER(g.name)
         LIMIT %s
@@ -1073,8 +1065,8 @@ def _held_roles_sql(users: int, groups: int) -> str:
     parts = [
         f"""
         SELECT '{kind}', held.{kind}_id, p.codename
-        FROM {_table(model)} held
-        JOIN {_table(Permission)} p ON p.id = held.permission_id
+        FROM {quoted_table(model)} held
+        JOIN {quoted_table(Permission)} p ON p.id = held.permission_id
         WHERE held.content_object_id = %s AND held.{kind}_id IN ({ids[kind]})"""
         for model, kind in HELD_ROLE_TABLES
         if ids[kind]
