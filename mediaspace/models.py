@@ -68,6 +68,10 @@ class MediaEntry(models.Model):
             # The sort keys by id: My Media sorts the entries shared with someone (often
             # thousands, through groups) without reading the entries themselves.
             models.Index(fields=["id", "updated_at", "created_at"], name="media_sort_keys"),
+            # Every entry in each date order: My Media walks them to find the newest (or
+            # oldest) of many shared entries without sorting them all (selectors._walked_sql).
+            models.Index(fields=["updated_at", "id"], name="media_updated_walk"),
+            models.Index(fields=["created_at", "id"], name="media_created_walk"),
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(name=""), name="media_name_not_empty"),

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 from functools import cache, lru_cache
 
-from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.db import connection
 from django.template.defaultfilters import pluralize
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.timesince import timesince
 from django.utils.timezone import localtime
@@ -41,22 +38,7 @@ ROLE_FILTERS: dict[str, tuple[Role, ...]] = {
 }
 
 
-TYPE_LABELS = dict(MediaEntry.Type.choices)
-STATUS_LABELS = dict(MediaEntry.Status.choices)
 ROLE_LABELS = dict(Role.choices)
-# Where the rows' artwork lives, resolved once rather than per row. The plain (unhashed)
-# names: WhiteNoise serves them too, and a folder has no manifest entry.
-ROW_ASSETS = {
-    "thumbnails": f"{settings.STATIC_URL}mediaspace/thumbnails/",
-    "icons": f"{settings.STATIC_URL}mediaspace/icons/",
-}
-
-
-@cache
-def _entry_url_pattern() -> str:
-    """Return the media page's URL with `{}` for the id: one reverse() for a whole list."""
-    marker = 918273645
-    return reverse("media_detail", kwargs={"entry_id": marker}).replace(str(marker), "{}")
 
 
 @dataclass(frozen=True)
@@ -66,43 +48,6 @@ class MediaRow:
     entry: MediaEntry
     access: Access
     owner_name: str  # empty on the user's own entries
-
-    def as_context(self, timezone: tzinfo | None = None) -> dict[str, object]:
-        """Return the row flattened for the template, dates in `timezone` (default: current).
-
-        A list renders thousands of variables: plain dictionary look-ups cost the template
-        engine far less than attribute chains through models and properties.
-        """
-        entry, access = self.entry, self.access
-        role = access.main_role
-        updated = localtime(entry.updated_at, timezone)
-        return {
-            "id": entry.pk,
-            "url": _entry_url_pattern().format(entry.pk),
-            "name": entry.name,
-            "owner_name": self.owner_name,
-            "media_type": entry.media_type,
-            "type_label": TYPE_LABELS[entry.media_type],
-            "duration": entry.duration_display,
-            "thumbnail": f"{ROW_ASSETS['thumbnails']}{entry.thumbnail}" if entry.thumbnail else "",
-            "icon": f"{ROW_ASSETS['icons']}{entry.media_type}.svg",
-            "updated_iso": updated.isoformat(),
-            "updated": f"{updated:%b} {updated.day}, {updated.year}",
-            "status": entry.status,
-            "status_label": STATUS_LABELS[entry.status],
-            "role_label": ROLE_LABELS[role] if role else "",
-            "is_owner": access.is_owner,
-            # What the row's ⋮ menu offers besides View (static/mediaspace/app.js builds it).
-            "actions": " ".join(
-                action
-                for action, allowed in (
-                    ("edit", access.can_edit),
-                    ("publish", access.can_publish),
-                    ("delete", access.can_delete),
-                )
-                if allowed
-            ),
-        }
 
 
 @dataclass(frozen=True)
@@ -118,6 +63,9 @@ class MediaPage:
         return self.start + len(self.rows)
 
 
+# The hand-written queries depend on the number of search words (and the Roles &
+# permissions list's on the rows added at its top): so many of them are kept, at most.
+SQL_SHAPES = 256
 # How My Media sorts: the key column (or expression) and the direction.
 SORTS = {
     "-updated": ("e.updated_at", "DESC"),
@@ -141,10 +89,26 @@ MEDIA_FIELDS = (
 )
 
 
+def _filters_sql(*, words: int, typed: bool) -> list[str]:
+    """Return the conditions of the type `%(type)s` and the words `%(word0)s`, `%(word1)s`...
+
+    Each word in the name, description or tags, case-insensitively, as `icontains` does.
+    """
+    where = ["e.media_type = %(type)s"] if typed else []
+    for word in range(words):
+        matches = connection.operators["icontains"] % f"%(word{word})s"
+        columns = [
+            f"{connection.ops.lookup_cast('icontains', 'TextField') % column} {matches}"
+            for column in ("e.name", "e.description", "e.tags")
+        ]
+        where.append(f"({' OR '.join(columns)})")
+    return where
+
+
 def _my_media_part(
-    *, owned: bool, search: str, media_type: str, key: str, direction: str
-) -> tuple[str, list[object]]:
-    """Return the SQL (and parameters) of the first matches the user owns, or that are shared.
+    *, owned: bool, words: int, typed: bool, key: str, direction: str, limit: str
+) -> str:
+    """Return SQL for the first `limit` matches the user owns, or that are shared.
 
     Each part has an index-friendly shape: the owner's entries come off the (owner, sort
     key) index, the shared ones off the `shared` ids. An entry is never in both: the owner
@@ -152,49 +116,141 @@ def _my_media_part(
     """
     entries = quoted_table(MediaEntry)
     hint = ""
-    if connection.vendor == "sqlite" and key in SORT_KEYS_INDEXED and not (search or media_type):
+    if connection.vendor == "sqlite" and key in SORT_KEYS_INDEXED and not (words or typed):
         # Sort the shared entries off the sort keys' index, not the entries themselves:
         # without statistics (Django never runs ANALYZE) SQLite would read every entry.
         hint = " INDEXED BY media_sort_keys"
     source = f"{entries} e" if owned else f"shared s JOIN {entries} e{hint} ON e.id = s.id"
     where = ["e.owner_id = %(user)s"] if owned else []
-    params: list[object] = []
-    if media_type:
-        where.append("e.media_type = %s")
-        params.append(media_type)
-    # Each word in the name, description or tags, case-insensitively, as `icontains` does.
-    matches = connection.operators["icontains"] % "%s"
-    for word in search.split():
-        columns = [
-            f"{connection.ops.lookup_cast('icontains', 'TextField') % column} {matches}"
-            for column in ("e.name", "e.description", "e.tags")
-        ]
-        where.append(f"({' OR '.join(columns)})")
-        params.extend([f"%{connection.ops.prep_for_like_query(word)}%"] * len(columns))
+    where += _filters_sql(words=words, typed=typed)
     sql = (
         f"SELECT e.id AS id, {key} AS sort_key FROM {source}"
         + (f" WHERE {' AND '.join(where)}" if where else "")
-        + f" ORDER BY sort_key {direction}, e.id {direction} LIMIT %(part_limit)s"
+        + f" ORDER BY sort_key {direction}, e.id {direction} LIMIT {limit}"
     )
-    return f"SELECT id, sort_key FROM ({sql}) {'owned' if owned else 'shared_part'}", params
+    return f"SELECT id, sort_key FROM ({sql}) {'owned' if owned else 'shared_part'}"
 
 
-def _positional(
-    sql: str, *, named: dict[str, object], positional: list[object]
-) -> tuple[str, list[object]]:
-    """Turn `%(name)s` and `%s` placeholders into `%s` only, with the values in order.
+# How far the walk through all entries goes (see _walked_sql), in entries per shared one.
+# Testing whether an entry is shared costs about a fifth of sorting in a shared entry, so
+# a walk that finds too few costs about what the sort it falls back to does.
+WALK_PER_SHARED = 4
 
-    Named parameters are not portable between the database drivers; this lets the SQL
-    name the values it repeats (the user, the limits) and number the rest.
+
+def _walked_sql(*, key: str, direction: str) -> str:
+    """Return the CTE `walked`: the first `%(part_limit)s` shared entries, by walking them all.
+
+    Someone in large groups sees thousands of entries, and sorting them to show twenty
+    reads every one. Walking all the entries in the sort's order instead, off the sort
+    key's own index, and keeping the shared ones stops at the twentieth: after a few
+    hundred when many are shared. The walk goes no further than the first WALK_PER_SHARED
+    x (entries shared) entries, so that it stays cheap when few are shared or only old
+    ones; when it finds too few there, `_shared_part_sql` sorts the shared entries instead.
     """
-    rest = iter(positional)
-    values: list[object] = []
+    entries = quoted_table(MediaEntry)
+    column = key.removeprefix("e.")
+    hint = ""
+    if connection.vendor == "sqlite":  # without statistics SQLite might not walk the index
+        hint = f" INDEXED BY media_{column.removesuffix('_at')}_walk"
+    # The sort key where the walk stops: that of the last entry it may reach, or of the
+    # very last entry when there are fewer.
+    edge = (
+        f"COALESCE((SELECT {column} FROM {entries}{hint}"
+        f" ORDER BY {column} {direction}, id {direction}"
+        f" LIMIT 1 OFFSET (SELECT {WALK_PER_SHARED} * COUNT(*) FROM shared)),"
+        f" (SELECT {'MAX' if direction == 'ASC' else 'MIN'}({column}) FROM {entries}))"
+    )
+    return (
+        f"walked AS (SELECT e.id AS id, {key} AS sort_key FROM {entries} e{hint}"
+        f" WHERE {key} {'<=' if direction == 'ASC' else '>='} {edge}"
+        " AND e.id IN (SELECT id FROM shared)"
+        f" ORDER BY sort_key {direction}, e.id {direction} LIMIT %(part_limit)s)"
+    )
 
-    def value(match: re.Match[str]) -> str:
-        values.append(named[match[1]] if match[1] else next(rest))
-        return "%s"
 
-    return re.sub(r"%(?:\((\w+)\))?s", value, sql), values
+def _walks(*, words: int, typed: bool, key: str) -> bool:
+    """Return whether the shared part walks (`_walked_sql`) before it sorts.
+
+    Only unfiltered lists in date order: a search or type filter would make the walk
+    test many more entries per match, and the names have no index to walk.
+    """
+    return key in SORT_KEYS_INDEXED and not (words or typed)
+
+
+def _shared_part_sql(*, words: int, typed: bool, key: str, direction: str) -> str:
+    """Return the shared part: the walk's entries when they fill the part, else the sort's."""
+    if not _walks(words=words, typed=typed, key=key):
+        return _my_media_part(
+            owned=False,
+            words=words,
+            typed=typed,
+            key=key,
+            direction=direction,
+            limit="%(part_limit)s",
+        )
+    filled = "(SELECT COUNT(*) FROM walked) >= %(part_limit)s"
+    # With LIMIT 0 the databases skip the sort altogether.
+    fallback = _my_media_part(
+        owned=False,
+        words=words,
+        typed=typed,
+        key=key,
+        direction=direction,
+        limit=f"CASE WHEN {filled} THEN 0 ELSE %(part_limit)s END",
+    )
+    return f"SELECT id, sort_key FROM walked WHERE {filled} UNION ALL {fallback}"
+
+
+@lru_cache(maxsize=SQL_SHAPES)
+def _my_media_sql(role: str, sort: str, typed: bool, words: int) -> str:
+    """Return the query of `my_media_page` for this role filter, sort, filters and words.
+
+    Parameters: `%(user)s`, the limits, the role filter's permissions `%(codename0)s`...,
+    the module switch (`permissions.MODULE_ON_PARAMS`), the type and the search words.
+    """
+    wanted = ROLE_FILTERS.get(role)
+    key, direction = SORTS[sort]
+    with_owned = wanted is None or wanted == (Role.OWNER,)
+    with_shared = wanted != (Role.OWNER,)
+    entries, people = quoted_table(MediaEntry), quoted_table(User)
+    shared = ""
+    if with_shared:
+        shared = f"WITH shared AS ({permissions.shared_ids_sql(len(wanted or ()))})"
+        if _walks(words=words, typed=typed, key=key):
+            shared += f", {_walked_sql(key=key, direction=direction)}"
+    counts = "NULL, NULL"
+    if not (typed or words):
+        owned = f"SELECT COUNT(*) FROM {entries} WHERE owner_id = %(user)s"
+        counts = (
+            f"({owned if with_owned else 'SELECT 0'}), "
+            f"({'SELECT COUNT(*) FROM shared' if with_shared else 'SELECT 0'})"
+        )
+    parts = []
+    if with_owned:
+        parts.append(
+            _my_media_part(
+                owned=True,
+                words=words,
+                typed=typed,
+                key=key,
+                direction=direction,
+                limit="%(part_limit)s",
+            )
+        )
+    if with_shared:
+        parts.append(_shared_part_sql(words=words, typed=typed, key=key, direction=direction))
+    return f"""
+        {shared}
+        SELECT {", ".join(f"e.{field}" for field in MEDIA_FIELDS)},
+               o.display_name, o.first_name, o.last_name, o.username,
+               CASE WHEN e.owner_id = %(user)s THEN 0 ELSE {permissions.held_bits_sql("e.id")} END,
+               {permissions.module_on_sql()}, {counts}
+        FROM ({" UNION ALL ".join(parts)}) page
+        JOIN {entries} e ON e.id = page.id
+        JOIN {people} o ON o.id = e.owner_id
+        ORDER BY page.sort_key {direction}, page.id {direction}
+        LIMIT %(limit)s OFFSET %(start)s
+    """
 
 
 def my_media_page(
@@ -215,58 +271,26 @@ def my_media_page(
     first `stop` matches; the query merges them and reads the page's rows, the user's
     roles on each (as bits) and, for a list without search or type filter, the counts.
     """
-    wanted = ROLE_FILTERS.get(role)
-    filtered = bool(search or media_type)
-    key, direction = SORTS.get(sort, SORTS["-updated"])
-    with_owned = wanted is None or wanted == (Role.OWNER,)
-    with_shared = wanted != (Role.OWNER,)
-    entries, people = quoted_table(MediaEntry), quoted_table(User)
-    shared, params = "", []
-    if with_shared:
-        ids, params = permissions.shared_ids_sql(
-            permissions.ROLE_CODENAMES[role] for role in wanted or ()
-        )
-        shared = f"WITH shared AS ({ids})"
-    counts = "NULL, NULL"
-    if not filtered:
-        owned = f"SELECT COUNT(*) FROM {entries} WHERE owner_id = %(user)s"
-        counts = (
-            f"({owned if with_owned else 'SELECT 0'}), "
-            f"({'SELECT COUNT(*) FROM shared' if with_shared else 'SELECT 0'})"
-        )
-    parts = []
-    for owned, included in ((True, with_owned), (False, with_shared)):
-        if included:
-            part, part_params = _my_media_part(
-                owned=owned, search=search, media_type=media_type, key=key, direction=direction
-            )
-            parts.append(part)
-            params.extend(part_params)
-    sql = f"""
-        {shared}
-        SELECT {", ".join(f"e.{field}" for field in MEDIA_FIELDS)},
-               o.display_name, o.first_name, o.last_name, o.username,
-               CASE WHEN e.owner_id = %(user)s THEN 0 ELSE {permissions.held_bits_sql("e.id")} END,
-               {permissions.module_on_sql()}, {counts}
-        FROM ({" UNION ALL ".join(parts)}) page
-        JOIN {entries} e ON e.id = page.id
-        JOIN {people} o ON o.id = e.owner_id
-        ORDER BY page.sort_key {direction}, page.id {direction}
-        LIMIT %(limit)s OFFSET %(start)s
-    """
-    sql, ordered = _positional(
-        sql,
-        named={
-            "user": user.pk,
-            "part_limit": stop + 1,
-            "limit": stop - start + 1,
-            "start": start,
-            **permissions.MODULE_ON_PARAMS,
-        },
-        positional=params,
-    )
+    role = role if role in ROLE_FILTERS else ""
+    sort = sort if sort in SORTS else "-updated"
+    words = search.split()
+    filtered = bool(words or media_type)
+    params: dict[str, object] = {
+        "user": user.pk,
+        "part_limit": stop + 1,
+        "limit": stop - start + 1,
+        "start": start,
+        "type": media_type,
+        **permissions.MODULE_ON_PARAMS,
+    }
+    wanted = ROLE_FILTERS.get(role, ())
+    if wanted != (Role.OWNER,):  # the owner holds no permission: their part has no names
+        for index, held in enumerate(wanted):
+            params[f"codename{index}"] = permissions.ROLE_CODENAMES[held]
+    for index, word in enumerate(words):
+        params[f"word{index}"] = f"%{connection.ops.prep_for_like_query(word)}%"
     with connection.cursor() as cursor:
-        cursor.execute(sql, ordered)
+        cursor.execute(_my_media_sql(role, sort, bool(media_type), len(words)), params)
         found = cursor.fetchall()
     has_more = len(found) > stop - start
     found = found[: stop - start]
@@ -309,9 +333,6 @@ PRINCIPAL_KINDS = ("group", "user")  # by their number in the queries
 USER_SEARCH_FIELDS = ("display_name", "first_name", "last_name", "username", "email")
 # The user fields a row needs, in the model's field order (as Model.from_db takes them).
 ROW_USER_FIELDS = ("id", "username", "first_name", "last_name", "email", "display_name")
-# The list's queries depend on the number of search words and of rows added at the top:
-# so many of them are kept, at most.
-SQL_SHAPES = 256
 
 
 @dataclass(frozen=True)

@@ -104,6 +104,7 @@ SQLITE_OPTIONS = {
         "PRAGMA synchronous=NORMAL;"
         "PRAGMA foreign_keys=ON;"
         "PRAGMA busy_timeout=20000;"
+        "PRAGMA mmap_size=268435456;"
     ),
 }
 

@@ -13,7 +13,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.timezone import get_current_timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect, reswap, trigger_client_event
@@ -55,12 +54,11 @@ def my_media(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
     query = request.GET.copy()
     query["page"] = page_number + 1
-    timezone = get_current_timezone()  # looked up once for all the rows
     context = {
         "filters": filters,
         "options": options,
         "page": page,
-        "rows": [row.as_context(timezone) for row in page.rows],
+        "rows": page.rows,
         "type_choices": filters.fields["type"].choices,
         "role_choices": filters.fields["role"].choices,
         "sort_choices": filters.fields["sort"].choices,
@@ -141,7 +139,7 @@ def media_status(request: AuthenticatedHttpRequest, entry_id: int) -> HttpRespon
     access = permissions.get_entry_for_user(request.user, entry_id)
     owner_name = "" if access.is_owner else access.entry.owner.name
     row = selectors.MediaRow(entry=access.entry, access=access, owner_name=owner_name)
-    response = render(request, "mediaspace/my_media.html#media-rows", {"rows": [row.as_context()]})
+    response = render(request, "mediaspace/my_media.html#media-rows", {"rows": [row]})
     return _with_messages(request, response)
 
 

@@ -2,13 +2,15 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
-from mediaspace import services
+from mediaspace import selectors, services
 from mediaspace.models import MediaEntry
 from mediaspace.permissions import Role
 from mediaspace.selectors import PAGE_SIZE
@@ -305,3 +307,51 @@ def test_rows_escape_what_people_typed(olivia, evan):
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; notes</a>" in page
     assert 'aria-label="Actions for &lt;script&gt;alert(&quot;x&quot;)' in page
     assert "Shared by Evan &quot;&lt;b&gt;&quot; &amp; co</div>" in page
+
+
+@pytest.mark.parametrize("reach", [0, 4, 10_000])
+@pytest.mark.parametrize("sort", ["-updated", "updated", "-created", "created"])
+@pytest.mark.parametrize("shared_are", ["spread", "oldest"])
+def test_the_shared_entries_come_in_order_however_far_the_walk_reaches(
+    monkeypatch, olivia, evan, chad, sort, reach, shared_are
+):
+    """The walk through all entries (selectors._walked_sql) finds what sorting would.
+
+    Reach 0 stops it at once, so that the sort does the work; 10,000 lets it walk every
+    entry; 4 is the site's. Entries shared only among the oldest leave the walk nothing
+    near the top of the list; ties in the sort key are broken by id either way.
+    """
+    monkeypatch.setattr(selectors, "WALK_PER_SHARED", reach)
+    selectors._my_media_sql.cache_clear()
+    group = GroupFactory()
+    group.user_set.add(evan)
+    entries = make_entries(olivia, 150) + make_entries(chad, 50)
+    stamps = MediaEntry.objects.order_by("id").values_list("id", flat=True)
+    now = timezone.now()
+    for index, pk in enumerate(stamps):
+        # Thirty entries at a time share theirs: ties to break by id, across the pages.
+        moment = now - timedelta(minutes=index // 30)
+        MediaEntry.objects.filter(pk=pk).update(updated_at=moment, created_at=moment)
+    picked = entries[::5] if shared_are == "spread" else entries[:45]
+    for index, entry in enumerate(picked):
+        principal = group if index % 2 else evan
+        services.access_set(
+            actor=entry.owner, entry=entry, principal=principal, roles=[Role.CO_VIEWER]
+        )
+    column = sort.removeprefix("-") + "_at"
+    descending = sort.startswith("-")
+    expected = list(
+        MediaEntry.objects.filter(pk__in=[entry.pk for entry in picked])
+        .order_by(f"-{column}" if descending else column, "-id" if descending else "id")
+        .values_list("id", flat=True)
+    )
+
+    shown = []
+    for start in range(0, len(expected), PAGE_SIZE):
+        page = selectors.my_media_page(evan, sort=sort, start=start, stop=start + PAGE_SIZE)
+        shown += [row.entry.pk for row in page.rows]
+        assert page.has_more == (start + PAGE_SIZE < len(expected))
+        assert page.total == len(expected)
+    selectors._my_media_sql.cache_clear()
+
+    assert shown == expected
