@@ -20,7 +20,10 @@ from django_htmx.http import HttpResponseClientRedirect, reswap, trigger_client_
 from accounts.models import User
 from mediaspace import permissions, selectors, services
 from mediaspace.forms import (
+    ROLE_CHOICES,
     ROLE_HELP,
+    SORT_CHOICES,
+    TYPE_CHOICES,
     AccessAddForm,
     AccessEditForm,
     MediaDetailsForm,
@@ -59,9 +62,9 @@ def my_media(request: AuthenticatedHttpRequest) -> HttpResponse:
         "options": options,
         "page": page,
         "rows": page.rows,
-        "type_choices": filters.fields["type"].choices,
-        "role_choices": filters.fields["role"].choices,
-        "sort_choices": filters.fields["sort"].choices,
+        "type_choices": TYPE_CHOICES,
+        "role_choices": ROLE_CHOICES,
+        "sort_choices": SORT_CHOICES,
         "status_choices": MediaEntry.Status.choices,
         "next_url": f"{reverse('my_media')}?{query.urlencode()}",
         "filtered": any(options[key] for key in ("search", "media_type", "role")),

@@ -131,24 +131,6 @@ def _activity_item(item: dict[str, Any]) -> str:
     )
 
 
-# A row of My Media: see media_rows.
-MEDIA_ROW = (
-    '<tr id="media-row-{id}">\n'
-    '  <td class="col-thumb"><a href="{url}" tabindex="-1" aria-hidden="true">{thumb}{overlay}'
-    "</a></td>\n"
-    '  <td><a class="media-name" href="{url}">{name}</a>{shared_by}</td>\n'
-    "  <td>{type_label}{spoken_duration}</td>\n"
-    '  <td><time datetime="{updated_iso}">{updated}</time></td>\n'
-    '  <td><span class="badge status-{status}">{status_label}</span></td>\n'
-    '  <td><span class="badge{primary}">{role_label}</span></td>\n'
-    '  <td class="col-actions">\n'
-    '    <details class="menu" data-menu data-row-menu="{actions}" data-status="{status}">\n'
-    '      <summary class="kebab" aria-label="Actions for {name}">⋮</summary>\n'
-    '      <div class="menu-items"><a class="menu-item" href="{url}">View</a></div>\n'
-    "    </details>\n"
-    "  </td>\n"
-    "</tr>"
-)
 MEDIA_ROW_THUMBNAIL = '<img class="thumb" src="{src}" alt="" width="96" height="54">'
 MEDIA_ROW_ICON = (
     '<span class="thumb thumb-icon thumb-{media_type}">'
@@ -196,40 +178,51 @@ def entry_url_pattern() -> str:
 
 
 def _media_row(row: MediaRow, url_pattern: str, zone: tzinfo) -> str:
+    """Return one row of My Media (see media_rows)."""
     entry, access = row.entry, row.access
     url = url_pattern.format(entry.pk)
     name = escape(entry.name)
-    duration = entry.duration_display
+    thumb = (
+        MEDIA_ROW_THUMBNAIL.format(src=THUMBNAILS_HTML + escape(entry.thumbnail))
+        if entry.thumbnail
+        else TYPE_ICONS_HTML[entry.media_type]
+    )
+    overlay = spoken_duration = ""
+    if duration := entry.duration_display:
+        overlay = f'<span class="thumb-duration">{duration}</span>'
+        spoken_duration = f'<span class="visually-hidden">, {duration}</span>'
+    shared_by = ""
+    if row.owner_name:
+        shared_by = f'<div class="muted small">Shared by {escape(row.owner_name)}</div>'
     updated = localtime(entry.updated_at, zone)
     role = access.main_role
-    owner_name = escape(row.owner_name)
-    return MEDIA_ROW.format(
-        id=entry.pk,
-        url=url,
-        thumb=(
-            MEDIA_ROW_THUMBNAIL.format(src=THUMBNAILS_HTML + escape(entry.thumbnail))
-            if entry.thumbnail
-            else TYPE_ICONS_HTML[entry.media_type]
-        ),
-        overlay=f'<span class="thumb-duration">{duration}</span>' if duration else "",
-        name=name,
-        shared_by=f'<div class="muted small">Shared by {owner_name}</div>' if owner_name else "",
-        type_label=TYPE_LABELS_HTML[entry.media_type],
-        spoken_duration=f'<span class="visually-hidden">, {duration}</span>' if duration else "",
-        updated_iso=updated.isoformat(),
-        updated=f"{MONTHS[updated.month - 1]} {updated.day}, {updated.year}",
-        status=entry.status,
-        status_label=STATUS_LABELS_HTML[entry.status],
-        primary=" badge-primary" if access.is_owner else "",
-        role_label=ROLE_LABELS_HTML[role] if role else "",
-        # What the row's ⋮ menu offers besides View (static/mediaspace/app.js builds it).
-        actions=" ".join(
-            action
-            for action, allowed in (
-                ("edit", access.can_edit),
-                ("publish", access.can_publish),
-                ("delete", access.can_delete),
-            )
-            if allowed
-        ),
+    primary = " badge-primary" if role == Role.OWNER else ""
+    status = entry.status
+    # What the row's ⋮ menu offers besides View (static/mediaspace/app.js builds it).
+    actions = " ".join(
+        action
+        for action, allowed in (
+            ("edit", access.can_edit),
+            ("publish", access.can_publish),
+            ("delete", access.can_delete),
+        )
+        if allowed
+    )
+    return (
+        f'<tr id="media-row-{entry.pk}">\n'
+        f'  <td class="col-thumb"><a href="{url}" tabindex="-1" aria-hidden="true">{thumb}'
+        f"{overlay}</a></td>\n"
+        f'  <td><a class="media-name" href="{url}">{name}</a>{shared_by}</td>\n'
+        f"  <td>{TYPE_LABELS_HTML[entry.media_type]}{spoken_duration}</td>\n"
+        f'  <td><time datetime="{updated.isoformat()}">'
+        f"{MONTHS[updated.month - 1]} {updated.day}, {updated.year}</time></td>\n"
+        f'  <td><span class="badge status-{status}">{STATUS_LABELS_HTML[status]}</span></td>\n'
+        f'  <td><span class="badge{primary}">{ROLE_LABELS_HTML[role] if role else ""}</span></td>\n'
+        '  <td class="col-actions">\n'
+        f'    <details class="menu" data-menu data-row-menu="{actions}" data-status="{status}">\n'
+        f'      <summary class="kebab" aria-label="Actions for {name}">⋮</summary>\n'
+        f'      <div class="menu-items"><a class="menu-item" href="{url}">View</a></div>\n'
+        "    </details>\n"
+        "  </td>\n"
+        "</tr>"
     )
