@@ -136,6 +136,31 @@ def test_it_ignores_malformed_filters(as_olivia, lecture):
     assert names(response) == [lecture.name]
 
 
+def selected(response, name: str) -> list[str]:
+    """Return the values chosen in the select box `name`."""
+    box = re.search(rf'<select name="{name}".*?</select>', response.content.decode(), re.S)
+    return re.findall(r'<option value="([^"]*)" selected>', box[0])
+
+
+def test_the_toolbar_shows_the_filters_in_use(as_olivia, lecture):
+    response = as_olivia.get(
+        URL, {"q": 'cell "walls"', "type": "video", "role": "owner", "sort": "-created"}
+    )
+
+    assert 'value="cell &quot;walls&quot;"' in response.content.decode()
+    assert selected(response, "type") == ["video"]
+    assert selected(response, "role") == ["owner"]
+    assert selected(response, "sort") == ["-created"]
+
+
+def test_malformed_filters_show_the_defaults(as_olivia, lecture):
+    response = as_olivia.get(URL, {"type": "bogus", "role": "king", "sort": "x"})
+
+    assert selected(response, "type") == [""]
+    assert selected(response, "role") == [""]
+    assert selected(response, "sort") == ["-updated"]
+
+
 def test_it_loads_more_and_keeps_the_page_in_the_url(as_olivia, olivia):
     make_entries(olivia, PAGE_SIZE * 2 + 3)
 
