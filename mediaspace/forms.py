@@ -6,7 +6,6 @@ from django.contrib.auth.models import Group
 from accounts.models import User
 from mediaspace.models import MediaEntry
 from mediaspace.permissions import Role
-from mediaspace.selectors import ROLE_FILTERS, SORTS
 
 # My Media's filters and sort, as their select boxes offer them.
 TYPE_CHOICES = [("", "All types"), *MediaEntry.Type.choices]
@@ -56,13 +55,11 @@ class MyMediaFilterForm(forms.Form):
         """Return the valid values, falling back to defaults for anything malformed."""
         self.is_valid()
         data = getattr(self, "cleaned_data", {})
-        sort = data.get("sort") or "-updated"
-        role = data.get("role") or ""
         return {
             "search": (data.get("q") or "").strip(),
             "media_type": data.get("type") or "",
-            "role": role if role in ROLE_FILTERS else "",
-            "sort": sort if sort in SORTS else "-updated",
+            "role": data.get("role") or "",
+            "sort": data.get("sort") or "-updated",
             "page": data.get("page") or 1,
         }
 

@@ -75,8 +75,10 @@ SORTS = {
     "name": ("LOWER(e.name)", "ASC"),
     "-name": ("LOWER(e.name)", "DESC"),
 }
-# The sort keys the media_sort_keys index holds (see MediaEntry.Meta.indexes).
+# The sort keys the media_sort_keys index holds, and the index of every entry by each
+# (see MediaEntry.Meta.indexes).
 SORT_KEYS_INDEXED = ("e.updated_at", "e.created_at")
+WALK_INDEXES = {"e.updated_at": "media_updated_walk", "e.created_at": "media_created_walk"}
 MEDIA_FIELDS = (
     "id",
     "owner_id",
@@ -106,7 +108,13 @@ def _filters_sql(*, words: int, typed: bool) -> list[str]:
 
 
 def _my_media_part(
-    *, owned: bool, words: int, typed: bool, key: str, direction: str, limit: str
+    *,
+    owned: bool,
+    words: int,
+    typed: bool,
+    key: str,
+    direction: str,
+    limit: str = "%(part_limit)s",
 ) -> str:
     """Return SQL for the first `limit` matches the user owns, or that are shared.
 
@@ -151,7 +159,7 @@ def _walked_sql(*, key: str, direction: str) -> str:
     column = key.removeprefix("e.")
     hint = ""
     if connection.vendor == "sqlite":  # without statistics SQLite might not walk the index
-        hint = f" INDEXED BY media_{column.removesuffix('_at')}_walk"
+        hint = f" INDEXED BY {WALK_INDEXES[key]}"
     # The sort key where the walk stops: that of the last entry it may reach, or of the
     # very last entry when there are fewer.
     edge = (
@@ -180,14 +188,7 @@ def _walks(*, words: int, typed: bool, key: str) -> bool:
 def _shared_part_sql(*, words: int, typed: bool, key: str, direction: str) -> str:
     """Return the shared part: the walk's entries when they fill the part, else the sort's."""
     if not _walks(words=words, typed=typed, key=key):
-        return _my_media_part(
-            owned=False,
-            words=words,
-            typed=typed,
-            key=key,
-            direction=direction,
-            limit="%(part_limit)s",
-        )
+        return _my_media_part(owned=False, words=words, typed=typed, key=key, direction=direction)
     filled = "(SELECT COUNT(*) FROM walked) >= %(part_limit)s"
     # With LIMIT 0 the databases skip the sort altogether.
     fallback = _my_media_part(
@@ -228,14 +229,7 @@ def _my_media_sql(role: str, sort: str, typed: bool, words: int) -> str:
     parts = []
     if with_owned:
         parts.append(
-            _my_media_part(
-                owned=True,
-                words=words,
-                typed=typed,
-                key=key,
-                direction=direction,
-                limit="%(part_limit)s",
-            )
+            _my_media_part(owned=True, words=words, typed=typed, key=key, direction=direction)
         )
     if with_shared:
         parts.append(_shared_part_sql(words=words, typed=typed, key=key, direction=direction))

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from mediaspace import selectors, services
+from mediaspace.forms import ROLE_CHOICES, SORT_CHOICES, TYPE_CHOICES
 from mediaspace.models import MediaEntry
 from mediaspace.permissions import Role
 from mediaspace.selectors import PAGE_SIZE
@@ -380,3 +381,9 @@ def test_the_shared_entries_come_in_order_however_far_the_walk_reaches(
     selectors._my_media_sql.cache_clear()
 
     assert shown == expected
+
+
+def test_the_filter_choices_are_the_ones_the_list_understands():
+    assert {value for value, _ in SORT_CHOICES} == set(selectors.SORTS)
+    assert {value for value, _ in ROLE_CHOICES} == {"", *selectors.ROLE_FILTERS}
+    assert {value for value, _ in TYPE_CHOICES} == {"", *MediaEntry.Type.values}
