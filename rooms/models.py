@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from mediaspace.models import MediaEntry
+from mediaspace.models import EntryDates, MediaEntry, dated_indexes
 
 
 class Module(models.Model):
@@ -42,22 +42,28 @@ class Room(models.Model):
         return self.media.name
 
 
-class RoomUserObjectPermission(UserObjectPermissionBase):
+class RoomUserObjectPermission(UserObjectPermissionBase, EntryDates):
     """A moderator permission held by one user (guardian, direct foreign key)."""
 
     content_object = models.ForeignKey(Room, on_delete=models.CASCADE)
 
     class Meta(UserObjectPermissionBase.Meta):
-        indexes = [models.Index(fields=["user", "content_object"], name="room_uperm_user")]
+        indexes = [
+            models.Index(fields=["user", "content_object"], name="room_uperm_user"),
+            *dated_indexes("user", "room_uperm"),
+        ]
 
 
-class RoomGroupObjectPermission(GroupObjectPermissionBase):
+class RoomGroupObjectPermission(GroupObjectPermissionBase, EntryDates):
     """A moderator permission held by a group (guardian, direct foreign key)."""
 
     content_object = models.ForeignKey(Room, on_delete=models.CASCADE)
 
     class Meta(GroupObjectPermissionBase.Meta):
-        indexes = [models.Index(fields=["group", "content_object"], name="room_gperm_group")]
+        indexes = [
+            models.Index(fields=["group", "content_object"], name="room_gperm_group"),
+            *dated_indexes("group", "room_gperm"),
+        ]
 
 
 # Live sessions, chat and moderation -------------------------------------------------

@@ -9,12 +9,19 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from guardian.shortcuts import assign_perm
 
-from mediaspace import selectors, services
+from mediaspace import permissions, selectors, services
 from mediaspace.forms import ROLE_CHOICES, SORT_CHOICES, TYPE_CHOICES
-from mediaspace.models import MediaEntry
+from mediaspace.models import (
+    MediaEntry,
+    MediaEntryGroupObjectPermission,
+    MediaEntryUserObjectPermission,
+)
 from mediaspace.permissions import Role
 from mediaspace.selectors import PAGE_SIZE
+from rooms import permissions as room_permissions
+from rooms.models import Room, RoomGroupObjectPermission, RoomUserObjectPermission
 from tests.conftest import HTMX, client_for
 from tests.factories import GroupFactory, UserFactory
 
@@ -335,52 +342,102 @@ def test_rows_escape_what_people_typed(olivia, evan):
     assert "Shared by Evan &quot;&lt;b&gt;&quot; &amp; co</div>" in page
 
 
-@pytest.mark.parametrize("reach", [0, 4, 10_000])
+@pytest.mark.parametrize("group_arms", [0, 1, 8])
 @pytest.mark.parametrize("sort", ["-updated", "updated", "-created", "created"])
-@pytest.mark.parametrize("shared_are", ["spread", "oldest"])
-def test_the_shared_entries_come_in_order_however_far_the_walk_reaches(
-    monkeypatch, olivia, evan, chad, sort, reach, shared_are
+@pytest.mark.parametrize(("search", "role"), [("", ""), ("odd", ""), ("", "co-viewer")])
+def test_the_shared_entries_come_merged_in_order(
+    monkeypatch, moderation_on, olivia, evan, chad, group_arms, sort, search, role
 ):
-    """The walk through all entries (selectors._walked_sql) finds what sorting would.
+    """Merging the grants in order (permissions.shared_in_order_sql) finds what sorting would.
 
-    Reach 0 stops it at once, so that the sort does the work; 10,000 lets it walk every
-    entry; 4 is the site's. Entries shared only among the oldest leave the walk nothing
-    near the top of the list; ties in the sort key are broken by id either way.
+    Evan holds entries himself and through three groups, some of them several ways and
+    some rooms as a moderator. With no group arms all the groups' grants go through the
+    arm that sorts, with one some do, with eight none. The dates are set after the grants,
+    so the permission rows' copies of them come from the trigger on the entries. Ties in
+    the sort key are broken by id, across the pages.
     """
-    monkeypatch.setattr(selectors, "WALK_PER_SHARED", reach)
+    monkeypatch.setattr(permissions, "GROUP_ARMS", group_arms)
     selectors._my_media_sql.cache_clear()
-    group = GroupFactory()
-    group.user_set.add(evan)
-    entries = make_entries(olivia, 150) + make_entries(chad, 50)
-    stamps = MediaEntry.objects.order_by("id").values_list("id", flat=True)
-    now = timezone.now()
-    for index, pk in enumerate(stamps):
-        # Thirty entries at a time share theirs: ties to break by id, across the pages.
-        moment = now - timedelta(minutes=index // 30)
-        MediaEntry.objects.filter(pk=pk).update(updated_at=moment, created_at=moment)
-    picked = entries[::5] if shared_are == "spread" else entries[:45]
+    groups = GroupFactory.create_batch(3)
+    for group in groups:
+        group.user_set.add(evan)
+    entries = make_entries(olivia, 150) + make_entries(chad, 30, media_type=MediaEntry.Type.ROOM)
+    picked = entries[::2]
     for index, entry in enumerate(picked):
-        principal = group if index % 2 else evan
-        services.access_set(
-            actor=entry.owner, entry=entry, principal=principal, roles=[Role.CO_VIEWER]
+        holders = [evan, *groups][index % 4 :][: 2 if index % 5 == 0 else 1]
+        roles = [Role.ROOM_MODERATOR] if entry.is_room else [Role.CO_VIEWER]
+        if index % 7 == 0 and not entry.is_room:
+            roles.append(Role.CO_EDITOR)
+        for holder in holders:
+            services.access_set(actor=entry.owner, entry=entry, principal=holder, roles=roles)
+    now = timezone.now()
+    for index, pk in enumerate(MediaEntry.objects.order_by("id").values_list("id", flat=True)):
+        # Dates in scrambled order, ten entries sharing each: ties to break by id, across
+        # the pages.
+        MediaEntry.objects.filter(pk=pk).update(
+            updated_at=now - timedelta(minutes=index * 37 % 180 // 10),
+            created_at=now - timedelta(minutes=index * 53 % 180 // 10),
+            name=f"Entry {'odd' if index // 2 % 2 else 'even'} {index}",
         )
     column = sort.removeprefix("-") + "_at"
     descending = sort.startswith("-")
     expected = list(
-        MediaEntry.objects.filter(pk__in=[entry.pk for entry in picked])
+        MediaEntry.objects.filter(pk__in=[entry.pk for entry in picked], name__contains=search)
+        .exclude(media_type=MediaEntry.Type.ROOM if role else "")
         .order_by(f"-{column}" if descending else column, "-id" if descending else "id")
         .values_list("id", flat=True)
     )
 
     shown = []
-    for start in range(0, len(expected), PAGE_SIZE):
-        page = selectors.my_media_page(evan, sort=sort, start=start, stop=start + PAGE_SIZE)
+    for start in range(0, len(expected) + 1, PAGE_SIZE):
+        page = selectors.my_media_page(
+            evan, search=search, role=role, sort=sort, start=start, stop=start + PAGE_SIZE
+        )
         shown += [row.entry.pk for row in page.rows]
         assert page.has_more == (start + PAGE_SIZE < len(expected))
-        assert page.total == len(expected)
     selectors._my_media_sql.cache_clear()
 
+    assert len(expected) > 2 * PAGE_SIZE
     assert shown == expected
+
+
+def test_permission_rows_carry_their_entry_s_dates_however_they_are_written(olivia, evan):
+    """The triggers of migration mediaspace 0005 keep every permission row's EntryDates."""
+    group = GroupFactory()
+    lecture, room = (
+        services.media_create(owner=olivia, name=name, media_type=kind)
+        for name, kind in (("Lecture", MediaEntry.Type.VIDEO), ("Room", MediaEntry.Type.ROOM))
+    )
+    services.access_set(actor=olivia, entry=lecture, principal=evan, roles=[Role.CO_VIEWER])
+    services.access_set(actor=olivia, entry=room, principal=group, roles=[Role.CHAT_MODERATOR])
+    room_permissions.room_ensure(lecture.pk)
+    assign_perm("coedit_mediaentry", group, lecture)  # guardian's own way, through the ORM
+    assign_perm("rooms.moderate_room", evan, Room.objects.get(pk=room.pk))
+    lecture.name = "Lecture, renamed"
+    lecture.save()  # a new updated_at
+    MediaEntry.objects.filter(pk=room.pk).update(
+        created_at=timezone.now() - timedelta(days=3), updated_at=timezone.now()
+    )
+
+    tables = (
+        MediaEntryUserObjectPermission,
+        MediaEntryGroupObjectPermission,
+        RoomUserObjectPermission,
+        RoomGroupObjectPermission,
+    )
+    copies = {
+        (model.__name__, row.content_object_id): (row.entry_updated_at, row.entry_created_at)
+        for model in tables
+        for row in model.objects.all()
+    }
+    dates = {e.pk: (e.updated_at, e.created_at) for e in MediaEntry.objects.all()}
+    assert copies == {
+        ("MediaEntryUserObjectPermission", lecture.pk): dates[lecture.pk],
+        ("MediaEntryGroupObjectPermission", lecture.pk): dates[lecture.pk],
+        ("RoomUserObjectPermission", room.pk): dates[room.pk],
+        ("RoomGroupObjectPermission", room.pk): dates[room.pk],
+    }
+    assert dates[lecture.pk][0] > dates[lecture.pk][1]
 
 
 def test_the_filter_choices_are_the_ones_the_list_understands():
