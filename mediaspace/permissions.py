@@ -314,8 +314,9 @@ def shared_in_order_sql(
     index, the user's own rows in order, and each of the user's first GROUP_ARMS groups'
     rows in order: one arm of a compound SELECT each. The database merges the arms (its
     UNION also drops an entry held several ways) and stops once the page is full, having
-    read little more than the page when most shared entries match. The arm for the
-    groups past GROUP_ARMS sorts its own rows, so it costs what sorting always did.
+    read little more than the page when most shared entries match (SQLite; PostgreSQL
+    stops each arm at the page's end). The arm for the groups past GROUP_ARMS sorts its
+    own rows, so it costs what sorting always did.
     """
     members = quoted_table(get_user_model().groups.through)
     entries = quoted_table(MediaEntry)
@@ -339,19 +340,22 @@ def shared_in_order_sql(
             f"p.group_id IN ({groups} LIMIT {no_limit} OFFSET {GROUP_ARMS})",
         ],
     }
+    order = f" ORDER BY sort_key {direction}, id {direction} LIMIT %(part_limit)s"
+    # PostgreSQL takes a group's grants for the average group's handful and sorts them all
+    # rather than merge the arms: there each arm stops at a page's worth of entries (each
+    # once, as a holder may hold several permissions on one).
+    limited = connection.vendor == "postgresql"
     arms = []
     for model, is_group in ROLE_TABLES:
         room = f" AND {module_on_sql()}" if model in ROOM_TABLES else ""
         for holder in holders[is_group]:
-            arms.append(
-                f"SELECT p.content_object_id AS id, p.{column} AS sort_key"
-                f" FROM {quoted_table(model)} p{joins}"
+            arm = (
+                f"SELECT {'DISTINCT ' if limited else ''}p.content_object_id AS id,"
+                f" p.{column} AS sort_key FROM {quoted_table(model)} p{joins}"
                 f" WHERE {' AND '.join([holder, *conditions])}{room}"
             )
-    return (
-        " UNION ".join(arms)
-        + f" ORDER BY sort_key {direction}, id {direction} LIMIT %(part_limit)s"
-    )
+            arms.append(f"({arm}{order})" if limited else arm)
+    return " UNION ".join(arms) + order
 
 
 def get_entry_for_user(

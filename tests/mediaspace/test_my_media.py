@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -102,6 +103,31 @@ def test_it_searches_name_description_and_tags(as_olivia, olivia):
     assert names(as_olivia.get(URL, {"q": "campus tour"})) == ["Campus tour"]
     response = as_olivia.get(URL, {"q": "nothing-like-this"})
     assert b"Nothing matches" in response.content
+
+
+@pytest.mark.parametrize(
+    "word", ["%", "_", "50%", "a_b", "\\", "cole", "école", "ÉCOLE", "É", "naïve", "BIO", "o-l"]
+)
+def test_a_search_finds_what_icontains_finds(olivia, evan, word):
+    """My Media's own matching (`selectors._contains_sql`) agrees with Django's icontains.
+
+    On SQLite that is instr over lower rather than LIKE: wildcards must be plain letters,
+    and case folds for ASCII letters alone, as in LIKE.
+    """
+    texts = ["50% off", "a_b c", "axb", "back\\slash", "École", "ÉCOLE", "école", "Naïve"]
+    texts += ["NAÏVE", "BIOLOGY", "bio-logy", "Biology"]
+    for index, text in enumerate(texts):
+        owner = olivia if index % 2 else evan
+        fields = {"name": f"Entry {index}", ("name", "description", "tags")[index % 3]: text}
+        entry = services.media_create(owner=owner, media_type="video", **fields)
+        if owner == evan:
+            services.access_set(actor=evan, entry=entry, principal=olivia, roles=[Role.CO_VIEWER])
+    found = Q(name__icontains=word) | Q(description__icontains=word) | Q(tags__icontains=word)
+    expected = set(MediaEntry.objects.filter(found).values_list("id", flat=True))
+
+    for sort in ("-updated", "name"):  # the shared part merged, and sorted
+        page = selectors.my_media_page(olivia, search=word, sort=sort)
+        assert {row.entry.pk for row in page.rows} == expected
 
 
 def test_it_filters_by_type_and_by_my_role(as_evan, evan, lecture, room):
