@@ -3,7 +3,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Lower
 from django.urls import reverse
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
@@ -63,7 +64,10 @@ class MediaEntry(models.Model):
         verbose_name_plural = "media entries"
         ordering = ["-updated_at", "-id"]
         indexes = [
+            # An owner's entries in each of My Media's orders.
             models.Index(fields=["owner", "-updated_at", "-id"], name="media_owner_updated"),
+            models.Index(fields=["owner", "created_at", "id"], name="media_owner_created"),
+            models.Index(F("owner"), Lower("name"), F("id"), name="media_owner_name"),
             models.Index(fields=["status", "-updated_at"], name="media_status_updated"),
             # Every entry in the model's order: the admin's list of entries.
             models.Index(fields=["updated_at", "id"], name="media_updated"),
@@ -100,37 +104,44 @@ class MediaEntry(models.Model):
         return f"{hours}:{minutes:02}:{seconds:02}" if hours else f"{minutes}:{seconds:02}"
 
 
-class EntryDates(models.Model):
-    """The dates of a permission's entry, copied onto the permission's row by the database.
+class EntrySortKeys(models.Model):
+    """My Media's sort keys of a permission's entry, copied onto the permission's row.
 
-    My Media lists the entries shared with someone newest (or oldest) first. With the
-    dates on the rows, each holder's rows come in date order off a (holder, date, entry)
-    index, and the list merges the user's own and each of their groups' and stops at
-    the page's end, instead of reading and sorting every shared entry: thousands, for
-    someone in large groups (see permissions.shared_in_order_sql).
+    My Media lists the entries shared with someone in date or name order. With the keys on
+    the rows, each holder's rows come in order off a (holder, key, entry) index, and the
+    list merges the user's own and each of their groups' and stops at the page's end,
+    instead of reading and sorting every shared entry: thousands, for someone in large
+    groups (see permissions.shared_in_order_sql).
 
     Database triggers write these columns, on every path that adds a permission or changes
-    an entry's dates (guardian's assign_perm, the admin, bulk and raw writes alike): see
-    migration mediaspace 0005. Nothing else writes them; they are empty only in the
-    instance that an insert returns.
+    an entry (guardian's assign_perm, the admin, bulk and raw writes alike): see migration
+    mediaspace 0005. Nothing else writes them; they are empty only in the instance that an
+    insert returns. The name's key is the database's LOWER(name), which My Media sorts by.
     """
 
     entry_updated_at = models.DateTimeField(null=True, editable=False)
     entry_created_at = models.DateTimeField(null=True, editable=False)
+    # Nullable like the others: SQLite adds only a nullable column in place, and rebuilding
+    # a guardian table would break the grant view over it.
+    entry_name_key = models.CharField(max_length=200, null=True, editable=False)  # noqa: DJ001
 
     class Meta:
         abstract = True
 
 
-def dated_indexes(holder: str, prefix: str) -> list[models.Index]:
-    """Return the indexes that give a holder's permission rows in each date order."""
+def sort_key_indexes(holder: str, prefix: str) -> list[models.Index]:
+    """Return the indexes that give a holder's permission rows in each My Media order."""
     return [
-        models.Index(fields=[holder, f"entry_{date}_at", "content_object"], name=f"{prefix}_{date}")
-        for date in ("updated", "created")
+        models.Index(fields=[holder, column, "content_object"], name=f"{prefix}_{key}")
+        for key, column in (
+            ("updated", "entry_updated_at"),
+            ("created", "entry_created_at"),
+            ("name", "entry_name_key"),
+        )
     ]
 
 
-class MediaEntryUserObjectPermission(UserObjectPermissionBase, EntryDates):  # noqa: DJ008 guardian's __str__
+class MediaEntryUserObjectPermission(UserObjectPermissionBase, EntrySortKeys):  # noqa: DJ008 guardian's __str__
     """A collaborator permission held by one user (guardian, direct foreign key)."""
 
     content_object = models.ForeignKey(MediaEntry, on_delete=models.CASCADE)
@@ -138,11 +149,11 @@ class MediaEntryUserObjectPermission(UserObjectPermissionBase, EntryDates):  # n
     class Meta(UserObjectPermissionBase.Meta):
         indexes = [
             models.Index(fields=["user", "content_object"], name="media_uperm_user"),
-            *dated_indexes("user", "media_uperm"),
+            *sort_key_indexes("user", "media_uperm"),
         ]
 
 
-class MediaEntryGroupObjectPermission(GroupObjectPermissionBase, EntryDates):  # noqa: DJ008 guardian's __str__
+class MediaEntryGroupObjectPermission(GroupObjectPermissionBase, EntrySortKeys):  # noqa: DJ008 guardian's __str__
     """A collaborator permission held by a group (guardian, direct foreign key)."""
 
     content_object = models.ForeignKey(MediaEntry, on_delete=models.CASCADE)
@@ -150,7 +161,7 @@ class MediaEntryGroupObjectPermission(GroupObjectPermissionBase, EntryDates):  #
     class Meta(GroupObjectPermissionBase.Meta):
         indexes = [
             models.Index(fields=["group", "content_object"], name="media_gperm_group"),
-            *dated_indexes("group", "media_gperm"),
+            *sort_key_indexes("group", "media_gperm"),
         ]
 
 

@@ -303,14 +303,14 @@ def shared_in_order_sql(
 ) -> str:
     """Return SQL for the first `%(part_limit)s` entries shared with `%(user)s`, in order.
 
-    Rows (id, sort_key) ordered by `column`, an `EntryDates` column ("entry_updated_at"
-    or "entry_created_at"), in `direction`, then by id; only entries that meet `where`
-    (conditions on the entry `e`) and, when `codenames` says how many, on which the user
-    holds one of the permissions `%(codename0)s`... Room grants count only while the
+    Rows (id, sort_key) ordered by `column`, one of the `EntrySortKeys` columns, in
+    `direction`, then by id; only entries that meet `where` (conditions on the entry `e`)
+    and, when `codenames` says how many, on which the user holds one of the permissions
+    `%(codename0)s`... Room grants count only while the
     ChatandCollaboration module is on (`MODULE_ON_PARAMS`).
 
     Someone in large groups sees thousands of entries; sorting them all to show twenty
-    reads every one. Instead each permission table gives, off its (holder, date, entry)
+    reads every one. Instead each permission table gives, off its (holder, key, entry)
     index, the user's own rows in order, and each of the user's first GROUP_ARMS groups'
     rows in order: one arm of a compound SELECT each. The database merges the arms (its
     UNION also drops an entry held several ways) and stops once the page is full, having

@@ -66,7 +66,8 @@ class MediaPage:
 # The hand-written queries depend on the number of search words (and the Roles &
 # permissions list's on the rows added at its top): so many of them are kept, at most.
 SQL_SHAPES = 256
-# How My Media sorts: the key column (or expression) and the direction.
+# How My Media sorts: the key column (or expression) and the direction. Each key has an
+# index of an owner's entries by it (MediaEntry.Meta.indexes).
 SORTS = {
     "-updated": ("e.updated_at", "DESC"),
     "updated": ("e.updated_at", "ASC"),
@@ -75,9 +76,13 @@ SORTS = {
     "name": ("LOWER(e.name)", "ASC"),
     "-name": ("LOWER(e.name)", "DESC"),
 }
-# The copies of the date sort keys on the permission rows (models.EntryDates), by which
-# the shared entries come in order.
-DATED_SORT_KEYS = {"e.updated_at": "entry_updated_at", "e.created_at": "entry_created_at"}
+# The copies of each sort key on the permission rows (models.EntrySortKeys), by which the
+# shared entries come in order.
+SORT_KEY_COPIES = {
+    "e.updated_at": "entry_updated_at",
+    "e.created_at": "entry_created_at",
+    "LOWER(e.name)": "entry_name_key",
+}
 MEDIA_FIELDS = (
     "id",
     "owner_id",
@@ -128,35 +133,34 @@ def _word_param(word: str) -> str:
     return f"%{connection.ops.prep_for_like_query(word)}%"
 
 
-def _my_media_part(
-    *, owned: bool, words: int, typed: bool, key: str, direction: str, codenames: int = 0
-) -> str:
-    """Return SQL for the first `%(part_limit)s` matches the user owns, or that are shared.
+def _owned_part_sql(*, words: int, typed: bool, key: str, direction: str) -> str:
+    """Return SQL for the first `%(part_limit)s` matches the user owns, in order.
 
-    Shared ones only if the user holds one of `codenames` permissions on them, when that
-    says how many (`%(codename0)s`...). The owner's entries come off the (owner, sort key)
-    index. The shared ones are merged in order from the permission rows when sorted by a
-    date (`shared_in_order_sql`), else sorted from the `shared` ids. An entry is never in
-    both parts: the owner cannot be granted a role on their own entry.
+    They come off the (owner, sort key) index: the query stops at the part's end.
     """
-    entries = quoted_table(MediaEntry)
-    where = _filters_sql(words=words, typed=typed)
-    if owned:
-        where.insert(0, "e.owner_id = %(user)s")
-        source = f"{entries} e"
-    elif key in DATED_SORT_KEYS:
-        merged = permissions.shared_in_order_sql(
-            column=DATED_SORT_KEYS[key], direction=direction, codenames=codenames, where=where
-        )
-        return f"SELECT id, sort_key FROM ({merged}) shared_part"
-    else:
-        source = f"shared s JOIN {entries} e ON e.id = s.id"
-    sql = (
-        f"SELECT e.id AS id, {key} AS sort_key FROM {source}"
-        + (f" WHERE {' AND '.join(where)}" if where else "")
-        + f" ORDER BY sort_key {direction}, e.id {direction} LIMIT %(part_limit)s"
+    where = ["e.owner_id = %(user)s", *_filters_sql(words=words, typed=typed)]
+    return (
+        f"SELECT id, sort_key FROM (SELECT e.id AS id, {key} AS sort_key"
+        f" FROM {quoted_table(MediaEntry)} e WHERE {' AND '.join(where)}"
+        f" ORDER BY sort_key {direction}, e.id {direction} LIMIT %(part_limit)s) owned"
     )
-    return f"SELECT id, sort_key FROM ({sql}) {'owned' if owned else 'shared_part'}"
+
+
+def _shared_part_sql(*, words: int, typed: bool, key: str, direction: str, codenames: int) -> str:
+    """Return SQL for the first `%(part_limit)s` matches shared with the user, in order.
+
+    Only those on which the user holds one of the permissions `%(codename0)s`..., when
+    `codenames` says how many. Merged in order from the permission rows' copies of the
+    sort key (`permissions.shared_in_order_sql`). An entry is never both owned and shared:
+    the owner cannot be granted a role on their own entry.
+    """
+    merged = permissions.shared_in_order_sql(
+        column=SORT_KEY_COPIES[key],
+        direction=direction,
+        codenames=codenames,
+        where=_filters_sql(words=words, typed=typed),
+    )
+    return f"SELECT id, sort_key FROM ({merged}) shared_part"
 
 
 @lru_cache(maxsize=SQL_SHAPES)
@@ -174,7 +178,7 @@ def _my_media_sql(role: str, sort: str, typed: bool, words: int) -> str:
     codenames = len(wanted or ())
     counted = not (typed or words)
     shared = ""
-    if with_shared and (counted or key not in DATED_SORT_KEYS):
+    if with_shared and counted:
         shared = f"WITH shared AS ({permissions.shared_ids_sql(codenames)})"
     counts = "NULL, NULL"
     if counted:
@@ -185,18 +189,11 @@ def _my_media_sql(role: str, sort: str, typed: bool, words: int) -> str:
         )
     parts = []
     if with_owned:
-        parts.append(
-            _my_media_part(owned=True, words=words, typed=typed, key=key, direction=direction)
-        )
+        parts.append(_owned_part_sql(words=words, typed=typed, key=key, direction=direction))
     if with_shared:
         parts.append(
-            _my_media_part(
-                owned=False,
-                words=words,
-                typed=typed,
-                key=key,
-                direction=direction,
-                codenames=codenames,
+            _shared_part_sql(
+                words=words, typed=typed, key=key, direction=direction, codenames=codenames
             )
         )
     return f"""

@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from mediaspace.models import EntryDates, MediaEntry, dated_indexes
+from mediaspace.models import EntrySortKeys, MediaEntry, sort_key_indexes
 
 
 class Module(models.Model):
@@ -42,7 +42,7 @@ class Room(models.Model):
         return self.media.name
 
 
-class RoomUserObjectPermission(UserObjectPermissionBase, EntryDates):
+class RoomUserObjectPermission(UserObjectPermissionBase, EntrySortKeys):
     """A moderator permission held by one user (guardian, direct foreign key)."""
 
     content_object = models.ForeignKey(Room, on_delete=models.CASCADE)
@@ -50,11 +50,11 @@ class RoomUserObjectPermission(UserObjectPermissionBase, EntryDates):
     class Meta(UserObjectPermissionBase.Meta):
         indexes = [
             models.Index(fields=["user", "content_object"], name="room_uperm_user"),
-            *dated_indexes("user", "room_uperm"),
+            *sort_key_indexes("user", "room_uperm"),
         ]
 
 
-class RoomGroupObjectPermission(GroupObjectPermissionBase, EntryDates):
+class RoomGroupObjectPermission(GroupObjectPermissionBase, EntrySortKeys):
     """A moderator permission held by a group (guardian, direct foreign key)."""
 
     content_object = models.ForeignKey(Room, on_delete=models.CASCADE)
@@ -62,7 +62,7 @@ class RoomGroupObjectPermission(GroupObjectPermissionBase, EntryDates):
     class Meta(GroupObjectPermissionBase.Meta):
         indexes = [
             models.Index(fields=["group", "content_object"], name="room_gperm_group"),
-            *dated_indexes("group", "room_gperm"),
+            *sort_key_indexes("group", "room_gperm"),
         ]
 
 

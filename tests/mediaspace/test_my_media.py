@@ -6,7 +6,8 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Lower
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -369,24 +370,26 @@ def test_rows_escape_what_people_typed(olivia, evan):
 
 
 @pytest.mark.parametrize("group_arms", [0, 1, 8])
-@pytest.mark.parametrize("sort", ["-updated", "updated", "-created", "created"])
+@pytest.mark.parametrize("sort", list(selectors.SORTS))
 @pytest.mark.parametrize(("search", "role"), [("", ""), ("odd", ""), ("", "co-viewer")])
-def test_the_shared_entries_come_merged_in_order(
+def test_the_entries_come_in_order_from_the_merged_grants(
     monkeypatch, moderation_on, olivia, evan, chad, group_arms, sort, search, role
 ):
     """Merging the grants in order (permissions.shared_in_order_sql) finds what sorting would.
 
-    Evan holds entries himself and through three groups, some of them several ways and
-    some rooms as a moderator. With no group arms all the groups' grants go through the
-    arm that sorts, with one some do, with eight none. The dates are set after the grants,
-    so the permission rows' copies of them come from the trigger on the entries. Ties in
-    the sort key are broken by id, across the pages.
+    Evan owns some entries and holds others himself and through three groups, some of
+    them several ways and some rooms as a moderator. With no group arms all the groups'
+    grants go through the arm that sorts, with one some do, with eight none. Dates and
+    names are set after the grants, so the permission rows' copies of them come from the
+    trigger on the entries. Ties in the sort key (names differing only in case, too) are
+    broken by id, across the pages.
     """
     monkeypatch.setattr(permissions, "GROUP_ARMS", group_arms)
     selectors._my_media_sql.cache_clear()
     groups = GroupFactory.create_batch(3)
     for group in groups:
         group.user_set.add(evan)
+    owned = make_entries(evan, 20)
     entries = make_entries(olivia, 150) + make_entries(chad, 30, media_type=MediaEntry.Type.ROOM)
     picked = entries[::2]
     for index, entry in enumerate(picked):
@@ -398,19 +401,22 @@ def test_the_shared_entries_come_merged_in_order(
             services.access_set(actor=entry.owner, entry=entry, principal=holder, roles=roles)
     now = timezone.now()
     for index, pk in enumerate(MediaEntry.objects.order_by("id").values_list("id", flat=True)):
-        # Dates in scrambled order, ten entries sharing each: ties to break by id, across
+        # Keys in scrambled order, ten entries sharing each: ties to break by id, across
         # the pages.
         MediaEntry.objects.filter(pk=pk).update(
-            updated_at=now - timedelta(minutes=index * 37 % 180 // 10),
-            created_at=now - timedelta(minutes=index * 53 % 180 // 10),
-            name=f"Entry {'odd' if index // 2 % 2 else 'even'} {index}",
+            updated_at=now - timedelta(minutes=index * 37 % 200 // 10),
+            created_at=now - timedelta(minutes=index * 53 % 200 // 10),
+            name=f"{'Entry' if index % 3 else 'ENTRY'} {'odd' if index // 2 % 2 else 'even'}"
+            f" {index * 31 % 200 // 10:02}",
         )
-    column = sort.removeprefix("-") + "_at"
     descending = sort.startswith("-")
+    column = sort.removeprefix("-")
+    key = Lower("name") if column == "name" else F(f"{column}_at")
+    shown_ids = [entry.pk for entry in picked] + ([] if role else [entry.pk for entry in owned])
     expected = list(
-        MediaEntry.objects.filter(pk__in=[entry.pk for entry in picked], name__contains=search)
+        MediaEntry.objects.filter(pk__in=shown_ids, name__contains=search)
         .exclude(media_type=MediaEntry.Type.ROOM if role else "")
-        .order_by(f"-{column}" if descending else column, "-id" if descending else "id")
+        .order_by(key.desc() if descending else key.asc(), "-id" if descending else "id")
         .values_list("id", flat=True)
     )
 
@@ -427,23 +433,33 @@ def test_the_shared_entries_come_merged_in_order(
     assert shown == expected
 
 
-def test_permission_rows_carry_their_entry_s_dates_however_they_are_written(olivia, evan):
-    """The triggers of migration mediaspace 0005 keep every permission row's EntryDates."""
+def test_permission_rows_carry_their_entry_s_sort_keys_however_they_are_written(olivia, evan):
+    """The triggers of migration mediaspace 0005 keep every permission row's EntrySortKeys."""
     group = GroupFactory()
-    lecture, room = (
+    lecture, room, other = (
         services.media_create(owner=olivia, name=name, media_type=kind)
-        for name, kind in (("Lecture", MediaEntry.Type.VIDEO), ("Room", MediaEntry.Type.ROOM))
+        for name, kind in (
+            ("Lecture", MediaEntry.Type.VIDEO),
+            ("Room", MediaEntry.Type.ROOM),
+            ("Other", MediaEntry.Type.AUDIO),
+        )
     )
     services.access_set(actor=olivia, entry=lecture, principal=evan, roles=[Role.CO_VIEWER])
+    services.access_set(actor=olivia, entry=other, principal=evan, roles=[Role.CO_EDITOR])
     services.access_set(actor=olivia, entry=room, principal=group, roles=[Role.CHAT_MODERATOR])
     room_permissions.room_ensure(lecture.pk)
     assign_perm("coedit_mediaentry", group, lecture)  # guardian's own way, through the ORM
     assign_perm("rooms.moderate_room", evan, Room.objects.get(pk=room.pk))
-    lecture.name = "Lecture, renamed"
-    lecture.save()  # a new updated_at
+    lecture.name = "Lecture, Renamed"
+    lecture.save()  # a new name and updated_at
     MediaEntry.objects.filter(pk=room.pk).update(
-        created_at=timezone.now() - timedelta(days=3), updated_at=timezone.now()
+        name="ROOM 2", created_at=timezone.now() - timedelta(days=3), updated_at=timezone.now()
     )
+    moved = MediaEntryUserObjectPermission.objects.get(content_object=other)
+    moved.content_object = MediaEntry.objects.create(
+        owner=olivia, name="Moved To", media_type="image"
+    )
+    moved.save()
 
     tables = (
         MediaEntryUserObjectPermission,
@@ -452,18 +468,24 @@ def test_permission_rows_carry_their_entry_s_dates_however_they_are_written(oliv
         RoomGroupObjectPermission,
     )
     copies = {
-        (model.__name__, row.content_object_id): (row.entry_updated_at, row.entry_created_at)
+        (model.__name__, row.content_object_id): (
+            row.entry_updated_at,
+            row.entry_created_at,
+            row.entry_name_key,
+        )
         for model in tables
         for row in model.objects.all()
     }
-    dates = {e.pk: (e.updated_at, e.created_at) for e in MediaEntry.objects.all()}
+    keys = {e.pk: (e.updated_at, e.created_at, e.name.lower()) for e in MediaEntry.objects.all()}
     assert copies == {
-        ("MediaEntryUserObjectPermission", lecture.pk): dates[lecture.pk],
-        ("MediaEntryGroupObjectPermission", lecture.pk): dates[lecture.pk],
-        ("RoomUserObjectPermission", room.pk): dates[room.pk],
-        ("RoomGroupObjectPermission", room.pk): dates[room.pk],
+        ("MediaEntryUserObjectPermission", lecture.pk): keys[lecture.pk],
+        ("MediaEntryUserObjectPermission", moved.content_object_id): keys[moved.content_object_id],
+        ("MediaEntryGroupObjectPermission", lecture.pk): keys[lecture.pk],
+        ("RoomUserObjectPermission", room.pk): keys[room.pk],
+        ("RoomGroupObjectPermission", room.pk): keys[room.pk],
     }
-    assert dates[lecture.pk][0] > dates[lecture.pk][1]
+    assert keys[lecture.pk][0] > keys[lecture.pk][1]
+    assert keys[room.pk][2] == "room 2"
 
 
 def test_the_filter_choices_are_the_ones_the_list_understands():
