@@ -268,13 +268,7 @@ def shared_ids_sql(codenames: int = 0) -> str:
     ChatandCollaboration module is on (`MODULE_ON_PARAMS`), as in the view.
     """
     members = quoted_table(get_user_model().groups.through)
-    named = ""
-    if codenames:
-        wanted = ", ".join(f"%(codename{index})s" for index in range(codenames))
-        named = (
-            f" JOIN {quoted_table(Permission)} perm ON perm.id = p.permission_id"
-            f" AND perm.codename IN ({wanted})"
-        )
+    named = _codenames_join_sql(codenames)
     selects = []
     for model, group, room in (
         (MediaEntryUserObjectPermission, False, False),
@@ -293,6 +287,17 @@ def shared_ids_sql(codenames: int = 0) -> str:
     return " UNION ".join(selects)
 
 
+def _codenames_join_sql(codenames: int) -> str:
+    """Return a JOIN keeping the permission rows `p` of `%(codename0)s`...; "" for none."""
+    if not codenames:
+        return ""
+    wanted = ", ".join(f"%(codename{index})s" for index in range(codenames))
+    return (
+        f" JOIN {quoted_table(Permission)} perm ON perm.id = p.permission_id"
+        f" AND perm.codename IN ({wanted})"
+    )
+
+
 # How many of a user's groups get an arm of their own in `shared_in_order_sql`. The
 # groups past these share one more arm, which has to sort its rows.
 GROUP_ARMS = 8
@@ -306,8 +311,8 @@ def shared_in_order_sql(
     Rows (id, sort_key) ordered by `column`, one of the `EntrySortKeys` columns, in
     `direction`, then by id; only entries that meet `where` (conditions on the entry `e`)
     and, when `codenames` says how many, on which the user holds one of the permissions
-    `%(codename0)s`... Room grants count only while the
-    ChatandCollaboration module is on (`MODULE_ON_PARAMS`).
+    `%(codename0)s`... Room grants count only while the ChatandCollaboration module is on
+    (`MODULE_ON_PARAMS`).
 
     Someone in large groups sees thousands of entries; sorting them all to show twenty
     reads every one. Instead each permission table gives, off its (holder, key, entry)
@@ -319,17 +324,10 @@ def shared_in_order_sql(
     own rows, so it costs what sorting always did.
     """
     members = quoted_table(get_user_model().groups.through)
-    entries = quoted_table(MediaEntry)
-    joins = ""
-    if codenames:
-        wanted = ", ".join(f"%(codename{index})s" for index in range(codenames))
-        joins += (
-            f" JOIN {quoted_table(Permission)} perm ON perm.id = p.permission_id"
-            f" AND perm.codename IN ({wanted})"
-        )
+    joins = _codenames_join_sql(codenames)
     conditions = list(where)
     if conditions:
-        joins += f" JOIN {entries} e ON e.id = p.content_object_id"
+        joins += f" JOIN {quoted_table(MediaEntry)} e ON e.id = p.content_object_id"
     groups = f"SELECT m.group_id FROM {members} m WHERE m.user_id = %(user)s ORDER BY m.group_id"
     # OFFSET needs a LIMIT: -1 is none to SQLite, ALL to PostgreSQL.
     no_limit = "ALL" if connection.vendor == "postgresql" else "-1"
