@@ -7,6 +7,7 @@ that shows the chosen owner, group or entry instead of listing thousands of them
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlencode
 
@@ -25,7 +26,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from accounts.models import NameKey, User, search_words
-from mediaspace import services
+from mediaspace import access, services
 
 # The autocomplete endpoint finds the admin that answers a search through a foreign key
 # to the model searched. Groups have no field pointing at users, so person pickers name
@@ -91,20 +92,31 @@ class ChosenObjectFilter(admin.SimpleListFilter):
     def has_output(self) -> bool:
         return True
 
+    def chosen_id(self) -> int | None:
+        """Return the chosen id, or None when nothing (or nothing valid) is chosen."""
+        value = self.value()
+        if value is None or not ID.fullmatch(value):
+            return None
+        return int(value)
+
     def chosen(self) -> Model | None:
         """Return the chosen object, or None when nothing (or nothing valid) is chosen."""
-        value = self.value()
-        if value is None or not value.isdigit():
+        chosen_id = self.chosen_id()
+        if chosen_id is None:
             return None
-        return self.model._default_manager.filter(pk=value).first()
+        return self.model._default_manager.filter(pk=chosen_id).first()
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        value = self.value()
-        if value is None:
+        if self.value() is None:
             return queryset
-        if not value.isdigit():
+        chosen_id = self.chosen_id()
+        if chosen_id is None:
             raise IncorrectLookupParameters(f"{self.parameter_name} must be a number.")
-        return queryset.filter(**{self.field_path: value})
+        return queryset.filter(**{self.field_path: chosen_id})
+
+
+# An id a 64-bit primary key can hold: anything else chooses nothing.
+ID = re.compile(r"[0-9]{1,18}")
 
 
 def filter_link(parameter: str, pk: int | None, label: str, title: str) -> SafeString | str:
@@ -248,6 +260,13 @@ class GroupAdmin(AuditedDeletionMixin, auth_admin.GroupAdmin):
             group.name,
             group.member_count,
         )
+
+    def save_model(
+        self, request: HttpRequest, obj: Group, form: GroupForm, change: bool
+    ) -> None:
+        super().save_model(request, obj, form, change)
+        if change and "name" in form.changed_data:
+            access.holder_renamed(obj)  # the Roles & permissions tab sorts by the name
 
     def save_related(self, request: HttpRequest, form: GroupForm, formsets, change: bool) -> None:
         super().save_related(request, form, formsets, change)

@@ -93,6 +93,10 @@ class User(AbstractUser):
         update_fields = kwargs.get("update_fields")
         if update_fields is None or set(update_fields) & set(NAME_FIELDS):
             self.name_keys_refresh()
+        if update_fields is None or {"display_name", "username"} & set(update_fields):
+            from mediaspace import access  # mediaspace builds on accounts, not the reverse
+
+            access.holder_renamed(self)  # the Roles & permissions tab sorts by the name
 
     def name_keys_refresh(self) -> None:
         """Rebuild the words people can find this user by (see NameKey)."""

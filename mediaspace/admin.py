@@ -7,6 +7,7 @@ rooms/admin.py, on rooms), limited to the product's roles, and saves them throug
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -35,9 +36,10 @@ from accounts.admin import (
     filter_link,
 )
 from accounts.models import User
-from mediaspace import permissions, services
-from mediaspace.models import AccessChange, MediaEntry
+from mediaspace import access, permissions, services
+from mediaspace.models import AccessChange, MediaEntry, Module
 from mediaspace.permissions import CODENAME_ROLES, COLLABORATOR_ROLES, ROLE_CODENAMES, Role
+from rooms import services as room_services
 
 
 class RolesForm(BaseObjectPermissionsForm):
@@ -108,9 +110,13 @@ class GroupChoiceForm(forms.Form):
 
 
 def _pk(value: str) -> int:
-    if not str(value).isdigit():
+    """Return an id from the URL, or 404 for anything a 64-bit primary key cannot hold."""
+    if not ID.fullmatch(str(value)):
         raise Http404
     return int(value)
+
+
+ID = re.compile(r"[0-9]{1,18}")
 
 
 class RolesAdmin(GuardedModelAdmin):
@@ -149,9 +155,56 @@ class RolesAdmin(GuardedModelAdmin):
         return context
 
     def obj_perms_manage_view(self, request: HttpRequest, object_pk: str) -> HttpResponse:
+        """List who holds this page's roles, and choose a user or group to manage.
+
+        Guardian's page, reading what each user and group is granted from the access
+        rule's read model (as the Roles & permissions tab does) rather than asking guardian.
+        """
         if not self.has_change_permission(request):
             raise PermissionDenied
-        return super().obj_perms_manage_view(request, str(_pk(object_pk)))
+        obj = get_object_or_404(self.get_queryset(request), pk=_pk(object_pk))
+        entry = self.entry_for(obj)
+        user_form = self.get_obj_perms_user_select_form(request)(request.POST or None)
+        group_form = self.get_obj_perms_group_select_form(request)(request.POST or None)
+        opts = self.model._meta
+        prefix = f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_permissions_manage"
+        if "submit_manage_user" in request.POST and user_form.is_valid():
+            user = user_form.cleaned_data["user"]
+            return redirect(reverse(f"{prefix}_user", args=[obj.pk, user.pk]))
+        if "submit_manage_group" in request.POST and group_form.is_valid():
+            group = group_form.cleaned_data["group"]
+            return redirect(reverse(f"{prefix}_group", args=[obj.pk, group.pk]))
+        users, groups = self._holders(entry)
+        context = self.get_obj_perms_base_context(request, obj)
+        context.update(
+            {
+                "users_perms": users,
+                "groups_perms": groups,
+                "user_form": user_form if request.method == "POST" else user_form.__class__(),
+                "group_form": group_form if request.method == "POST" else group_form.__class__(),
+            }
+        )
+        request.current_app = self.admin_site.name
+        return render(request, self.get_obj_perms_manage_template(), context)
+
+    def _holders(self, entry: MediaEntry) -> tuple[dict[User, list[str]], dict[Group, list[str]]]:
+        """Return the users and the groups granted this page's roles, with their codenames."""
+        granted = access.holders_of(entry, self.roles)
+        users = User.objects.in_bulk([pk for kind, pk in granted if kind == "user"])
+        groups = Group.objects.in_bulk([pk for kind, pk in granted if kind == "group"])
+        codenames = {
+            key: [ROLE_CODENAMES[role] for role in roles] for key, roles in granted.items()
+        }
+        return (
+            {
+                user: codenames["user", pk]
+                for pk, user in sorted(users.items(), key=lambda item: item[1].username)
+            },
+            {
+                group: codenames["group", pk]
+                for pk, group in sorted(groups.items(), key=lambda item: item[1].name)
+            },
+        )
 
     def obj_perms_manage_user_view(
         self, request: HttpRequest, object_pk: str, user_id: str
@@ -277,6 +330,17 @@ class MediaEntryAdmin(RolesAdmin):
         self, request: HttpRequest, obj: MediaEntry, form: forms.ModelForm, change: bool
     ) -> None:
         """Save through the catalogue's services, as the product's own pages do."""
+        if not change and obj.is_room:
+            created = room_services.room_create(
+                owner=obj.owner,
+                name=obj.name,
+                description=obj.description,
+                tags=obj.tags,
+                status=obj.status,
+            )
+            obj.pk = created.pk
+            obj.refresh_from_db()
+            return
         if not change:
             created = services.media_create(
                 owner=obj.owner,
@@ -417,3 +481,35 @@ class AccessChangeAdmin(admin.ModelAdmin):
     @admin.display(description="after")
     def after_roles(self, change: AccessChange) -> str:
         return ", ".join(change.after_labels) or "No access"
+
+
+MODULE_CONTROLS = {
+    Module.Name.CHAT_AND_COLLABORATION: (
+        "Room and chat moderators and room chat. While off, moderator grants are kept but "
+        "grant nothing and the Moderators entry is hidden."
+    ),
+}
+
+
+@admin.register(Module)
+class ModuleAdmin(admin.ModelAdmin):
+    """The product's switches. Deleting a module would only switch it off: not offered."""
+
+    list_display = ("name", "enabled", "controls")
+    list_editable = ("enabled",)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Module | None = None) -> bool:
+        return False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Module | None = None) -> tuple:
+        return ("name",) if obj is not None else ()
+
+    def get_form(self, request: HttpRequest, obj: Module | None = None, **kwargs: Any):
+        names = [obj.name] if obj is not None else list(MODULE_CONTROLS)
+        help_text = " ".join(f"{name}: {MODULE_CONTROLS.get(name, '')}" for name in names)
+        kwargs["help_texts"] = {"enabled": help_text}
+        return super().get_form(request, obj, **kwargs)
+
+    @admin.display(description="what it controls")
+    def controls(self, module: Module) -> str:
+        return MODULE_CONTROLS.get(module.name, "")

@@ -6,3 +6,8 @@ from django.apps import AppConfig
 class MediaspaceConfig(AppConfig):
     name = "mediaspace"
     verbose_name = "Media"
+
+    def ready(self) -> None:
+        from mediaspace import converters
+
+        converters.register()

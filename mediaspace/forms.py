@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 from django import forms
 from django.contrib.auth.models import Group
 
@@ -85,6 +87,19 @@ class MediaStatusForm(forms.Form):
     status = forms.ChoiceField(choices=MediaEntry.Status.choices)
 
 
+MOST_PRINCIPALS = 50
+# A user or group as the combobox names it: the kind and an id a 64-bit key can hold.
+PRINCIPAL_KEY = re.compile(r"(user|group):([0-9]{1,18})")
+
+
+def principal_key(value: object) -> tuple[str, int] | None:
+    """Return ("user" or "group", id) for a value such as "user:12"; None if malformed."""
+    found = PRINCIPAL_KEY.fullmatch(str(value)) if isinstance(value, str) else None
+    if found is None:
+        return None
+    return found.group(1), int(found.group(2))
+
+
 class PrincipalsField(forms.Field):
     """Users and groups picked in the Select users combobox, as "user:12" and "group:3".
 
@@ -113,12 +128,12 @@ class PrincipalsField(forms.Field):
             value = [value]
         keys: list[tuple[str, int]] = []
         for item in value:
-            kind, _, pk = str(item).partition(":")
-            if kind not in ("user", "group") or not pk.isdigit():
+            key = principal_key(item)
+            if key is None:
                 raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-            if (kind, int(pk)) not in keys:
-                keys.append((kind, int(pk)))
-        if len(keys) > 50:
+            if key not in keys:
+                keys.append(key)
+        if len(keys) > MOST_PRINCIPALS:
             raise forms.ValidationError(self.error_messages["too_many"], code="too_many")
         return keys
 
@@ -126,10 +141,10 @@ class PrincipalsField(forms.Field):
         """Return the well-formed keys among the values, ignoring the rest."""
         keys = []
         for item in value or []:
-            kind, _, pk = str(item).partition(":")
-            if kind in ("user", "group") and pk.isdigit() and (kind, int(pk)) not in keys:
-                keys.append((kind, int(pk)))
-        return keys[:50]
+            key = principal_key(item)
+            if key is not None and key not in keys:
+                keys.append(key)
+        return keys[:MOST_PRINCIPALS]
 
     def clean(self, value) -> list[User | Group]:
         keys = self.to_python(value)

@@ -6,28 +6,33 @@ from mediaspace import views
 
 urlpatterns = [
     path("my-media/", views.my_media, name="my_media"),
-    path("media/<int:entry_id>/", views.media_detail, name="media_detail"),
-    path("media/<int:entry_id>/edit/", views.media_edit, name="media_edit"),
-    path("media/<int:entry_id>/edit/roles/", views.media_roles, name="media_roles"),
-    path("media/<int:entry_id>/status/", views.media_status, name="media_status"),
-    path("media/<int:entry_id>/delete/", views.media_delete, name="media_delete"),
+    path("media/<id:entry_id>/", views.media_detail, name="media_detail"),
+    path("media/<id:entry_id>/edit/", views.media_edit, name="media_edit"),
+    path("media/<id:entry_id>/edit/roles/", views.media_roles, name="media_roles"),
+    path("media/<id:entry_id>/status/", views.media_status, name="media_status"),
+    path("media/<id:entry_id>/delete/", views.media_delete, name="media_delete"),
     path(
-        "media/<int:entry_id>/roles/suggest/",
+        "media/<id:entry_id>/roles/suggest/",
         views.principals_suggest,
         name="principals_suggest",
     ),
     path(
-        "media/<int:entry_id>/roles/collaborators/add/",
+        "media/<id:entry_id>/roles/collaborators/add/",
         views.collaborators_add,
         name="collaborators_add",
     ),
     path(
-        "media/<int:entry_id>/roles/<str:kind>/<int:principal_id>/edit/",
+        "media/<id:entry_id>/roles/moderators/add/",
+        views.moderators_add,
+        name="moderators_add",
+    ),
+    path(
+        "media/<id:entry_id>/roles/<str:kind>/<id:principal_id>/edit/",
         views.access_edit,
         name="access_edit",
     ),
     path(
-        "media/<int:entry_id>/roles/<str:kind>/<int:principal_id>/remove/",
+        "media/<id:entry_id>/roles/<str:kind>/<id:principal_id>/remove/",
         views.access_remove,
         name="access_remove",
     ),

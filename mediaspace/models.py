@@ -3,8 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import models
-from django.db.models import F, Q
-from django.db.models.functions import Lower
+from django.db.models import Q
 from django.urls import reverse
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
@@ -22,6 +21,17 @@ class Role(models.TextChoices):
     @property
     def is_moderator(self) -> bool:
         return self in (Role.ROOM_MODERATOR, Role.CHAT_MODERATOR)
+
+
+# Guardian's permission codename of each role a grant can give: all are on MediaEntry
+# (Meta.permissions); the owner's is not a permission but MediaEntry.owner.
+ROLE_CODENAMES: dict[Role, str] = {
+    Role.CO_EDITOR: "coedit_mediaentry",
+    Role.CO_PUBLISHER: "copublish_mediaentry",
+    Role.CO_VIEWER: "coview_mediaentry",
+    Role.ROOM_MODERATOR: "moderate_room",
+    Role.CHAT_MODERATOR: "moderate_chat",
+}
 
 
 class MediaEntry(models.Model):
@@ -64,10 +74,7 @@ class MediaEntry(models.Model):
         verbose_name_plural = "media entries"
         ordering = ["-updated_at", "-id"]
         indexes = [
-            # An owner's entries in each of My Media's orders.
             models.Index(fields=["owner", "-updated_at", "-id"], name="media_owner_updated"),
-            models.Index(fields=["owner", "created_at", "id"], name="media_owner_created"),
-            models.Index(F("owner"), Lower("name"), F("id"), name="media_owner_name"),
             models.Index(fields=["status", "-updated_at"], name="media_status_updated"),
             # Every entry in the model's order: the admin's list of entries.
             models.Index(fields=["updated_at", "id"], name="media_updated"),
@@ -79,6 +86,9 @@ class MediaEntry(models.Model):
             ("coedit_mediaentry", "Co-editor"),
             ("copublish_mediaentry", "Co-publisher"),
             ("coview_mediaentry", "Co-viewer"),
+            # Moderators: on rooms only.
+            ("moderate_room", "Room moderator"),
+            ("moderate_chat", "Chat moderator"),
         ]
 
     def __str__(self) -> str:
@@ -104,94 +114,114 @@ class MediaEntry(models.Model):
         return f"{hours}:{minutes:02}:{seconds:02}" if hours else f"{minutes}:{seconds:02}"
 
 
-class EntrySortKeys(models.Model):
-    """My Media's sort keys of a permission's entry, copied onto the permission's row.
-
-    My Media lists the entries shared with someone in date or name order. With the keys on
-    the rows, each holder's rows come in order off a (holder, key, entry) index, and the
-    list merges the user's own and each of their groups' and stops at the page's end,
-    instead of reading and sorting every shared entry: thousands, for someone in large
-    groups (see permissions.shared_in_order_sql).
-
-    Database triggers write these columns, on every path that adds a permission or changes
-    an entry (guardian's assign_perm, the admin, bulk and raw writes alike): see migration
-    mediaspace 0005. Nothing else writes them; they are empty only in the instance that an
-    insert returns. The name's key is the database's LOWER(name), which My Media sorts by.
-    """
-
-    entry_updated_at = models.DateTimeField(null=True, editable=False)
-    entry_created_at = models.DateTimeField(null=True, editable=False)
-    # Nullable like the others: SQLite adds only a nullable column in place, and rebuilding
-    # a guardian table would break the grant view over it.
-    entry_name_key = models.CharField(max_length=200, null=True, editable=False)  # noqa: DJ001
-
-    class Meta:
-        abstract = True
-
-
-def sort_key_indexes(holder: str, prefix: str) -> list[models.Index]:
-    """Return the indexes that give a holder's permission rows in each My Media order."""
-    return [
-        models.Index(fields=[holder, column, "content_object"], name=f"{prefix}_{key}")
-        for key, column in (
-            ("updated", "entry_updated_at"),
-            ("created", "entry_created_at"),
-            ("name", "entry_name_key"),
-        )
-    ]
-
-
-class MediaEntryUserObjectPermission(UserObjectPermissionBase, EntrySortKeys):  # noqa: DJ008 guardian's __str__
-    """A collaborator permission held by one user (guardian, direct foreign key)."""
+class MediaEntryUserObjectPermission(UserObjectPermissionBase):
+    """A role held by one user on an entry (guardian, direct foreign key)."""
 
     content_object = models.ForeignKey(MediaEntry, on_delete=models.CASCADE)
 
-    class Meta(UserObjectPermissionBase.Meta):
-        indexes = [
-            models.Index(fields=["user", "content_object"], name="media_uperm_user"),
-            *sort_key_indexes("user", "media_uperm"),
-        ]
 
-
-class MediaEntryGroupObjectPermission(GroupObjectPermissionBase, EntrySortKeys):  # noqa: DJ008 guardian's __str__
-    """A collaborator permission held by a group (guardian, direct foreign key)."""
+class MediaEntryGroupObjectPermission(GroupObjectPermissionBase):
+    """A role held by a group on an entry (guardian, direct foreign key)."""
 
     content_object = models.ForeignKey(MediaEntry, on_delete=models.CASCADE)
 
-    class Meta(GroupObjectPermissionBase.Meta):
-        indexes = [
-            models.Index(fields=["group", "content_object"], name="media_gperm_group"),
-            *sort_key_indexes("group", "media_gperm"),
-        ]
 
+class Module(models.Model):
+    """A product module operators switch on or off in the Django admin."""
 
-class Grant(models.Model):
-    """Who holds which permission on which entry, with group grants expanded to members.
+    class Name(models.TextChoices):
+        CHAT_AND_COLLABORATION = "ChatandCollaboration", "ChatandCollaboration"
 
-    A read-only database view over guardian's four permission tables (see migration
-    0002), so lists can ask "what is shared with this user" in one plain query. Moderator
-    grants count only while the ChatandCollaboration module is on. Never written to:
-    grants are made through mediaspace.permissions.
-    """
-
-    key = models.CharField(primary_key=True, max_length=40)
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
-    )
-    entry = models.ForeignKey(
-        MediaEntry, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
-    )
-    group = models.ForeignKey(
-        Group, on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+"
-    )
-    codename = models.CharField(max_length=100)
+    name = models.CharField(max_length=50, choices=Name.choices, unique=True)
+    enabled = models.BooleanField(default=False)
 
     class Meta:
-        managed = False
-        db_table = "mediaspace_grant"
+        ordering = ["name"]
 
     def __str__(self) -> str:
-        return f"{self.user_id} {self.codename} {self.entry_id}"
+        return f"{self.name} ({'on' if self.enabled else 'off'})"
+
+
+class EntryAccess(models.Model):
+    """Who holds which roles on an entry: the owner, and each user or group granted any.
+
+    The read model of the access rule (mediaspace.access). One row per holder and entry,
+    its roles as bits (`access.ROLE_BITS`); a group's row stands for its members as they
+    are at the moment of reading. It also carries what the lists sort by, so that each
+    holder's entries come in order off an index: the entry's dates and name key (My
+    Media) and the holder's name key (Roles & permissions).
+
+    Written only by mediaspace.access, in the same transaction as guardian's rows and the
+    entry's changes; `manage.py access_rebuild` writes it anew from guardian's tables.
+    """
+
+    entry = models.ForeignKey(MediaEntry, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    group = models.ForeignKey(
+        Group, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    roles = models.PositiveSmallIntegerField()
+    holder_key = models.CharField(max_length=150)
+    entry_updated_at = models.DateTimeField()
+    entry_created_at = models.DateTimeField()
+    entry_name_key = models.CharField(max_length=200)
+
+    class Meta:
+        verbose_name = "entry access"
+        verbose_name_plural = "entry access"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(user__isnull=False, group__isnull=True)
+                | Q(user__isnull=True, group__isnull=False),
+                name="entry_access_one_holder",
+            ),
+            models.CheckConstraint(condition=Q(roles__gt=0), name="entry_access_some_role"),
+            models.UniqueConstraint(
+                fields=["entry", "user"],
+                condition=Q(user__isnull=False),
+                name="entry_access_user_once",
+            ),
+            models.UniqueConstraint(
+                fields=["entry", "group"],
+                condition=Q(group__isnull=False),
+                name="entry_access_group_once",
+            ),
+        ]
+        indexes = [
+            # A holder's entries in each of My Media's orders.
+            *(
+                models.Index(
+                    fields=[holder, key, "entry", "roles"],
+                    condition=Q(**{f"{holder}__isnull": False}),
+                    name=f"entry_access_{holder}_{name}",
+                )
+                for holder in ("user", "group")
+                for key, name in (
+                    ("entry_updated_at", "updated"),
+                    ("entry_created_at", "created"),
+                    ("entry_name_key", "name"),
+                )
+            ),
+            # An entry's groups, then its people, in the Roles & permissions tab's order.
+            *(
+                models.Index(
+                    fields=["entry", "holder_key", "id"],
+                    condition=Q(**{f"{holder}__isnull": False}),
+                    name=f"entry_access_{holder}s",
+                )
+                for holder in ("group", "user")
+            ),
+        ]
+
+    def __str__(self) -> str:
+        holder = f"group {self.group_id}" if self.group_id else f"user {self.user_id}"
+        return f"{holder} on {self.entry_id}: {self.roles}"
 
 
 class AccessChange(models.Model):

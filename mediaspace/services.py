@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 
-from mediaspace import permissions
+from mediaspace import access, permissions
 from mediaspace.models import AccessChange, MediaEntry
 from mediaspace.permissions import Role
 
@@ -39,7 +39,7 @@ def media_create(
     duration_seconds: int | None = None,
     thumbnail: str = "",
 ) -> MediaEntry:
-    """Create a media entry owned by `owner` (a room gets its room record too)."""
+    """Create a media entry owned by `owner` (rooms.services.room_create makes rooms)."""
     entry = MediaEntry(
         owner=owner,
         name=name.strip(),
@@ -52,10 +52,7 @@ def media_create(
     )
     entry.full_clean()
     entry.save()
-    if entry.is_room:
-        from rooms.models import Room
-
-        Room.objects.create(media=entry)
+    access.owner_write(entry)
     return entry
 
 
@@ -69,6 +66,7 @@ def media_update(
     entry.tags = tags_normalise(tags)
     entry.full_clean()
     entry.save(update_fields=["name", "description", "tags", "updated_at"])
+    access.entry_keys_write(entry)
     return entry
 
 
@@ -78,6 +76,7 @@ def media_status_set(*, actor: User, entry: MediaEntry, status: str) -> MediaEnt
     entry.status = status
     entry.full_clean()
     entry.save(update_fields=["status", "updated_at"])
+    access.entry_keys_write(entry)
     return entry
 
 
@@ -105,16 +104,9 @@ def _check_principal(entry: MediaEntry, principal: User | Group) -> None:
 
 
 def _entry_lock(entry: MediaEntry) -> None:
-    """Lock the entry's row until the end of the transaction (SQLite locks the database).
-
-    Hand-written, as every change of access takes it: compiling the ORM's query would cost
-    several times what running it does.
-    """
-    sql = f"SELECT 1 FROM {connection.ops.quote_name(MediaEntry._meta.db_table)} WHERE id = %s"
-    if connection.features.has_select_for_update:
-        sql += " FOR UPDATE"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [entry.pk])
+    """Lock the entry's row until the end of the transaction (SQLite locks the database:
+    its transactions here are IMMEDIATE, see settings)."""
+    list(MediaEntry.objects.select_for_update().filter(pk=entry.pk).values_list("pk"))
 
 
 def _access_change(
@@ -130,7 +122,7 @@ def _access_change(
     each build on the other's result instead of overwriting it.
     """
     _entry_lock(entry)
-    before = permissions.principal_roles(entry, principal)
+    before = permissions.granted_roles(entry, principal)
     roles = frozenset(target(before))
     if Role.OWNER in roles:
         raise ValidationError("Ownership is not a permission that can be granted.", code="owner")
@@ -140,8 +132,7 @@ def _access_change(
         _check_principal(entry, principal)
     if before == roles:
         return None
-    permissions.revoke(entry, principal, before - roles)
-    permissions.grant(entry, principal, roles - before)
+    permissions.roles_change(entry, principal, before=before, after=roles)
     is_group = isinstance(principal, Group)
     return AccessChange.objects.create(
         entry=entry,
@@ -218,6 +209,25 @@ def collaborators_add(
     roles = frozenset(roles)
     if not roles <= set(permissions.COLLABORATOR_ROLES):
         raise ValidationError("Collaborators are co-editors, co-publishers or co-viewers.")
+    return access_add_many(actor=actor, entry=entry, principals=principals, roles=roles)
+
+
+@transaction.atomic
+def moderators_add(
+    *,
+    actor: User,
+    entry: MediaEntry,
+    principals: Iterable[User | Group],
+    roles: Iterable[Role],
+) -> list[AccessChange]:
+    """Make users and groups room and/or chat moderators of a room (owner and co-editors)."""
+    roles = frozenset(roles)
+    if not access.module_on():
+        raise ValidationError(permissions.MODULE_OFF_MESSAGE, code="module_off")
+    if not entry.is_room:
+        raise ValidationError("Only rooms have moderators.", code="not_room")
+    if not roles <= set(permissions.MODERATOR_ROLES):
+        raise ValidationError("Moderators are room moderators or chat moderators.")
     return access_add_many(actor=actor, entry=entry, principals=principals, roles=roles)
 
 

@@ -88,6 +88,13 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # The hot lists' rows: `*.jinja` files beside the pages (mediaspace.templating).
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": False,
+        "OPTIONS": {"environment": "mediaspace.templating.environment"},
+    },
 ]
 
 WSGI_APPLICATION = "mediaspace.wsgi.application"

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import replace
 from urllib.parse import urlencode
@@ -29,6 +28,7 @@ from mediaspace.forms import (
     MediaDetailsForm,
     MediaStatusForm,
     MyMediaFilterForm,
+    principal_key,
 )
 from mediaspace.models import AccessChange, MediaEntry
 from mediaspace.permissions import Role
@@ -36,7 +36,7 @@ from mediaspace.types import AuthenticatedHttpRequest
 from rooms import selectors as room_selectors
 
 
-def _with_messages(request: AuthenticatedHttpRequest, response: HttpResponse) -> HttpResponse:
+def with_messages(request: AuthenticatedHttpRequest, response: HttpResponse) -> HttpResponse:
     """Append pending messages as an out-of-band swap into the toast region."""
     toasts = render_to_string("_messages_oob.html", request=request)
     response.write(toasts)
@@ -83,7 +83,7 @@ def media_detail(request: AuthenticatedHttpRequest, entry_id: int) -> HttpRespon
     access = permissions.get_entry_for_user(request.user, entry_id)
     context = {"access": access, "entry": access.entry}
     if access.entry.is_room:
-        # The room's state and the Join room / Join now button (rooms, issue 5).
+        # The room's state and its Join room / Join now button come from the rooms app.
         context["room_view"] = room_selectors.room_standing(access, request.user)
     return render(request, "mediaspace/media_detail.html", context)
 
@@ -119,7 +119,7 @@ def media_edit(request: AuthenticatedHttpRequest, entry_id: int) -> HttpResponse
     }
     template = "mediaspace/edit_details.html"
     if request.htmx:
-        return _with_messages(request, render(request, template + "#edit-panel", context))
+        return with_messages(request, render(request, template + "#edit-panel", context))
     return render(request, template, context)
 
 
@@ -143,7 +143,7 @@ def media_status(request: AuthenticatedHttpRequest, entry_id: int) -> HttpRespon
     owner_name = "" if access.is_owner else access.entry.owner.name
     row = selectors.MediaRow(entry=access.entry, access=access, owner_name=owner_name)
     response = render(request, "mediaspace/my_media.html#media-rows", {"rows": [row]})
-    return _with_messages(request, response)
+    return with_messages(request, response)
 
 
 @require_http_methods(["GET", "POST"])
@@ -165,8 +165,10 @@ def media_delete(request: AuthenticatedHttpRequest, entry_id: int) -> HttpRespon
     if request.htmx.current_url_abs_path and request.htmx.current_url_abs_path.startswith(
         reverse("my_media")
     ):
-        gone = f'<tr id="media-row-{entry_id}" hx-swap-oob="delete"></tr>'
-        response = _with_messages(request, HttpResponse(gone))
+        response = render(
+            request, "mediaspace/my_media.html#media-row-gone", {"entry_id": entry_id}
+        )
+        response = with_messages(request, response)
         return trigger_client_event(response, "ms:close-dialog")
     return HttpResponseClientRedirect(reverse("my_media"))
 
@@ -178,17 +180,14 @@ def _list_state(query: QueryDict) -> selectors.AccessListState:
     """Return the list's state as the page sent it (Load more, a dialog) or a URL asks."""
     role = query.get("role", "")
     return selectors.AccessListState(
-        search=query.get("q", "").strip()[:200],
+        search=query.get("q", "").replace("\x00", "").strip()[:200],
         role=role if role in selectors.ROLE_FILTERS and role != "owner" else "",
         pages=_page_number(query.get("pages")),
         after=selectors.AccessListState.parse_after(query.get("after", "")),
-        added=frozenset(
-            [key for key in query.getlist("added") if PRINCIPAL_KEY.fullmatch(key)][:MOST_ADDED]
-        ),
+        added=frozenset([key for key in query.getlist("added") if principal_key(key)][:MOST_ADDED]),
     )
 
 
-PRINCIPAL_KEY = re.compile(r"(user|group):[0-9]{1,18}")
 MOST_ADDED = 100  # rows put at the top of the list that Load more leaves out
 
 
@@ -229,29 +228,8 @@ def _roles_context(
         "filtered": state.filtered,
         "roles_url": roles_url,
         "next_url": f"{roles_url}?{urlencode({k: v for k, v in query.items() if v})}",
-        "rows": _row_contexts(request, access, page.rows),
+        "rows": page.rows,
     }
-
-
-def _row_contexts(
-    request: AuthenticatedHttpRequest,
-    access: permissions.Access,
-    rows: list[selectors.AccessRow],
-) -> list[dict]:
-    if not rows:
-        return []
-    # The prefix of every row's Edit permissions and Remove links (see media_urls.py).
-    roles_url = reverse("principals_suggest", args=[access.entry.pk]).removesuffix("suggest/")
-    manageable = set(access.manageable_roles)
-    return [
-        row.as_context(
-            viewer=request.user,
-            roles_url=roles_url,
-            manageable=manageable,
-            moderation_on=access.moderation_on,
-        )
-        for row in rows
-    ]
 
 
 ROLE_FILTER_CHOICES = [
@@ -283,18 +261,16 @@ def _roles_changed(
         actor = str(request.user)
         context = _roles_context(request, access, update.page) | {
             "oob": True,
-            "replaced": _row_contexts(request, access, update.replaced),
-            "inserted": _row_contexts(request, access, update.inserted),
-            "removed": _row_contexts(request, access, update.removed),
-            "activity": selectors.activity_contexts(
-                selectors.ActivityItem.of(change, actor) for change in reversed(changes)
-            ),
+            "replaced": update.replaced,
+            "inserted": update.inserted,
+            "removed": update.removed,
+            "activity": [selectors.ActivityItem.of(change, actor) for change in reversed(changes)],
             "activity_before": selectors.access_activity_before(changes[0]),
         }
         response.write(
             render_to_string("mediaspace/edit_roles.html#roles-changed", context, request)
         )
-    return trigger_client_event(_with_messages(request, response), "ms:close-dialog")
+    return trigger_client_event(with_messages(request, response), "ms:close-dialog")
 
 
 @require_GET
@@ -308,7 +284,7 @@ def media_roles(request: AuthenticatedHttpRequest, entry_id: int) -> HttpRespons
         return render(request, template + "#access-page", context | {"loading_more": True})
     if request.htmx and request.htmx.target == "access-list":
         return render(request, template + "#access-list", context)
-    context["activity"] = selectors.activity_contexts(selectors.access_activity(access.entry))
+    context["activity"] = selectors.access_activity(access.entry)
     return render(request, template + "#edit-panel" if request.htmx else template, context)
 
 
@@ -397,6 +373,27 @@ def collaborators_add(request: AuthenticatedHttpRequest, entry_id: int) -> HttpR
         roles=permissions.COLLABORATOR_ROLES,
         add=services.collaborators_add,
     )
+
+
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
+def moderators_add(request: AuthenticatedHttpRequest, entry_id: int) -> HttpResponse:
+    """Add room and chat moderators to a room (owner and co-editors)."""
+    access = permissions.get_entry_for_user(request.user, entry_id, need="can_manage_roles")
+    if not access.entry.is_room:
+        raise Http404("Only rooms have moderators.")
+    unavailable = "" if access.moderation_on else permissions.MODULE_OFF_MESSAGE
+    response = access_add_dialog(
+        request,
+        access,
+        kind="moderators",
+        roles=permissions.MODERATOR_ROLES,
+        add=services.moderators_add,
+        unavailable=unavailable,
+    )
+    if unavailable and not request.htmx:
+        response.status_code = 403
+    return response
 
 
 def _principal_or_404(kind: str, principal_id: int) -> User | Group:

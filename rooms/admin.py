@@ -1,4 +1,4 @@
-"""The Django admin for rooms, their moderators and the ChatandCollaboration switch.
+"""The Django admin for rooms and their moderators.
 
 Also the record of what happened in rooms: sessions with their participants, chat
 messages and moderation actions. That record is read-only for everyone, superusers
@@ -25,18 +25,11 @@ from django.utils.timezone import localtime
 
 from accounts.admin import ChosenObjectFilter, filter_link, users_matching
 from accounts.models import User, search_words
+from mediaspace import access
 from mediaspace.admin import RolesAdmin
 from mediaspace.models import MediaEntry, Role
 from mediaspace.permissions import MODERATOR_ROLES
-from rooms import permissions
-from rooms.models import ChatMessage, ModerationAction, Module, Participant, Room, Session
-
-MODULE_CONTROLS = {
-    Module.Name.CHAT_AND_COLLABORATION: (
-        "Room and chat moderators and room chat. While off, moderator grants are kept but "
-        "grant nothing and the Moderators entry is hidden."
-    ),
-}
+from rooms.models import ChatMessage, ModerationAction, Participant, Room, Session
 
 
 class RoomOwnerFilter(ChosenObjectFilter):
@@ -81,7 +74,7 @@ class RoomAdmin(RolesAdmin):
         return obj.media
 
     def get_obj_perms_base_context(self, request: HttpRequest, obj: Model) -> dict[str, Any]:
-        if not permissions.moderation_enabled():
+        if not access.module_on():
             messages.warning(
                 request,
                 "The ChatandCollaboration module is off: moderators you give here are kept "
@@ -113,30 +106,6 @@ class RoomAdmin(RolesAdmin):
             "Sessions",
             f"Show the sessions of {room.media.name}",
         )
-
-
-@admin.register(Module)
-class ModuleAdmin(admin.ModelAdmin):
-    """The product's switches. Deleting a module would only switch it off: not offered."""
-
-    list_display = ("name", "enabled", "controls")
-    list_editable = ("enabled",)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Module | None = None) -> bool:
-        return False
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Module | None = None) -> tuple:
-        return ("name",) if obj is not None else ()
-
-    def get_form(self, request: HttpRequest, obj: Module | None = None, **kwargs: Any):
-        names = [obj.name] if obj is not None else list(MODULE_CONTROLS)
-        help_text = " ".join(f"{name}: {MODULE_CONTROLS.get(name, '')}" for name in names)
-        kwargs["help_texts"] = {"enabled": help_text}
-        return super().get_form(request, obj, **kwargs)
-
-    @admin.display(description="what it controls")
-    def controls(self, module: Module) -> str:
-        return MODULE_CONTROLS.get(module.name, "")
 
 
 # The record of sessions, chat and moderation: read-only -----------------------------
@@ -224,10 +193,10 @@ class SessionRoomFilter(ChosenObjectFilter):
     hint = "Click a room in the list, or Sessions in the Rooms list, to see only its sessions."
 
     def chosen(self) -> Room | None:
-        value = self.value()
-        if value is None or not value.isdigit():
+        chosen_id = self.chosen_id()
+        if chosen_id is None:
             return None
-        return Room.objects.select_related("media").filter(pk=value).first()
+        return Room.objects.select_related("media").filter(pk=chosen_id).first()
 
 
 class SessionFilter(ChosenObjectFilter):
@@ -240,10 +209,10 @@ class SessionFilter(ChosenObjectFilter):
     hint = "Click a session in the list, or a count in the Sessions list, to see only its rows."
 
     def chosen(self) -> Session | None:
-        value = self.value()
-        if value is None or not value.isdigit():
+        chosen_id = self.chosen_id()
+        if chosen_id is None:
             return None
-        return Session.objects.select_related("room__media").filter(pk=value).first()
+        return Session.objects.select_related("room__media").filter(pk=chosen_id).first()
 
 
 def session_link(session: Session, what: str) -> SafeString | str:

@@ -1,8 +1,7 @@
-"""Who may moderate a room, and whether moderation is on at all.
+"""What the roles someone holds on a room let them do in its sessions.
 
-The room moderator and chat moderator permissions (mediaspace.permissions grants and
-revokes them, with the catalogue's roles), and the ChatandCollaboration switch that makes
-them count.
+Who holds which role is the access rule's (mediaspace.access): room moderators and chat
+moderators are roles on the room's entry, counted only while ChatandCollaboration is on.
 """
 
 from __future__ import annotations
@@ -10,51 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db import connection
-from django.db.models import Exists, Q
-
 from mediaspace.models import Role
-from rooms.models import Module, Room
-
-ROOM_MODERATOR = "moderate_room"
-CHAT_MODERATOR = "moderate_chat"
-MODERATOR_CODENAMES = (ROOM_MODERATOR, CHAT_MODERATOR)
-MODULE_OFF_MESSAGE = (
-    "Moderators are unavailable because the ChatandCollaboration module is switched off. "
-    "Ask an operator to switch it on."
-)
-
-
-def moderation_enabled() -> bool:
-    """Return whether the ChatandCollaboration module is on (it holds moderators and chat).
-
-    Hand-written: services ask it on every change, and compiling the ORM's query costs
-    several times what running it does.
-    """
-    module = connection.ops.quote_name(Module._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT 1 FROM {module} WHERE name = %s AND enabled = %s",
-            [Module.Name.CHAT_AND_COLLABORATION, True],
-        )
-        return cursor.fetchone() is not None
-
-
-def moderation_enabled_q() -> Q:
-    """Return moderation_enabled() as a condition, to fold into a query instead of asking."""
-    return Q(Exists(Module.objects.filter(name=Module.Name.CHAT_AND_COLLABORATION, enabled=True)))
-
-
-def room_ensure(entry_id: int) -> None:
-    """Make sure a room entry has its room record (moderators' permissions are on it)."""
-    room = connection.ops.quote_name(Room._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {room} (media_id) SELECT %s"
-            f" WHERE NOT EXISTS (SELECT 1 FROM {room} WHERE media_id = %s)",
-            [entry_id, entry_id],
-        )
-
 
 # Roles in a live session (issue 5) ------------------------------------------------------
 # Rule 1: roles are resolved when a user joins and kept for the session. Rule 2: an

@@ -3,26 +3,22 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from functools import cache
 
-from django.db import connection
-from django.db.models import BooleanField, ExpressionWrapper, Q, TextField
+from django.db.models import BooleanField, ExpressionWrapper, FilteredRelation, Q, TextField
 from django.db.models.functions import Cast
 from django.http import Http404
-from django.template.defaultfilters import linebreaksbr
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import conditional_escape
-from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 
 from accounts.models import User
+from mediaspace import access
 from mediaspace.models import MediaEntry, Role
-from mediaspace.permissions import VISIBLE_TO_EVERYONE, Access, roles_for_entries, sorted_roles
-from rooms.models import ChatMessage, Module, Participant, Room, RoomEvent, Session
+from mediaspace.permissions import Access, sorted_roles
+from rooms.models import ChatMessage, Participant, Room, RoomEvent, Session
 from rooms.permissions import Powers, session_roles
 
 # How much of a busy room one page shows: the latest messages (earlier ones load a page at
@@ -75,13 +71,13 @@ class Cursor:
 
 @dataclass(frozen=True)
 class Standing:
-    """Where a user stands in a room: its latest session and their place in it.
+    """Where a user stands in a room: its latest session, their place in it, their roles.
 
-    Read with one query (see `standing`), because it is the hot path: every page in a
+    Read with two queries (see `standing`), because it is the hot path: every page in a
     room polls every two seconds, and joining and posting need no more than this.
     """
 
-    entry: MediaEntry  # only id, owner_id, status and media_type are loaded
+    entry: MediaEntry  # in full, with its owner
     module_on: bool
     session_id: int | None  # the latest session, ended or not
     session_state: str | None
@@ -95,7 +91,7 @@ class Standing:
     user_id: int = 0
     last_seen_at: datetime | None = None  # the user's, in that session
     presence_checked_at: datetime | None = None  # the session's (services.presence_note)
-    roles: frozenset[Role] = frozenset()  # held now, when looked up (see standing_for_user)
+    roles: frozenset[Role] = frozenset()  # held now, as the access rule counts them
 
     @property
     def access(self) -> Access:
@@ -190,102 +186,66 @@ class Standing:
         return Cursor(self.session_id or 0, self.seq, self.roles_changed, self.chat_on)
 
 
-@cache
-def _standing_sql() -> str:
-    """Return the one query behind `standing`, with the tables' real names."""
-    table = {
-        model.__name__: connection.ops.quote_name(model._meta.db_table)
-        for model in (MediaEntry, Room, Module, Session, Participant)
-    }
-    return f"""
-        SELECT e.owner_id, e.status,
-               EXISTS (SELECT 1 FROM {table["Module"]} m WHERE m.name = %s AND m.enabled = %s),
-               s.id, s.state, s.locked, s.seq, s.presence_checked_at,
-               p.id, p.roles, p.left_at, p.removed_at, p.chat_blocked_at, p.last_seen_at
-        FROM {table["MediaEntry"]} e
-        JOIN {table["Room"]} r ON r.media_id = e.id
-        LEFT JOIN {table["Session"]} s
-            ON s.id = (SELECT MAX(latest.id) FROM {table["Session"]} latest
-                       WHERE latest.room_id = r.media_id)
-        LEFT JOIN {table["Participant"]} p ON p.session_id = s.id AND p.user_id = %s
-        WHERE e.id = %s AND e.media_type = %s
-    """
+SESSION_FIELDS = ("id", "state", "locked", "seq", "presence_checked_at")
+PARTICIPANT_FIELDS = ("id", "roles", "left_at", "removed_at", "chat_blocked_at", "last_seen_at")
 
 
-def standing(user: User, entry_id: int) -> Standing | None:
-    """Return where the user stands in the room, or None when the entry is not a room.
-
-    One hand-written query: the ORM's compiling would cost more than the query itself,
-    several times over, on the path every participant's page takes every two seconds.
-    It does not check that the user may see the room: see `standing_for_user`.
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _standing_sql(),
-            [Module.Name.CHAT_AND_COLLABORATION, True, user.pk, entry_id, MediaEntry.Type.ROOM],
-        )
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    owner_id, status, module_on, session_id, state, locked, seq, checked_at, *rest = row
+def _standing(user: User, view: access.EntryView) -> Standing:
+    """Return where the user stands in the room `view` shows: one query for the session."""
+    latest = (
+        Session.objects.filter(room_id=view.entry.pk)
+        .annotate(me=FilteredRelation("participants", condition=Q(participants__user=user)))
+        .order_by("-id")
+        .values_list(*SESSION_FIELDS, *(f"me__{name}" for name in PARTICIPANT_FIELDS))[:1]
+    )
+    row = next(iter(latest), None) or (None,) * (len(SESSION_FIELDS) + len(PARTICIPANT_FIELDS))
+    session_id, state, locked, seq, checked_at, *rest = row
     participant_id, roles, left_at, removed_at, chat_blocked_at, last_seen_at = rest
-    loaded = {"id": entry_id, "owner_id": owner_id, "media_type": MediaEntry.Type.ROOM}
-    loaded["status"] = status
-    # from_db takes the values in the model's field order; the rest stay deferred.
-    fields = [f.attname for f in MediaEntry._meta.concrete_fields if f.attname in loaded]
-    entry = MediaEntry.from_db(connection.alias, fields, [loaded[name] for name in fields])
-    roles_field = Participant._meta.get_field("roles")
-    joined = roles_field.from_db_value(roles, None, connection) if roles is not None else []
     return Standing(
-        entry=entry,
-        module_on=bool(module_on),
+        entry=view.entry,
+        module_on=view.module_on,
         session_id=session_id,
         session_state=state,
         session_locked=bool(locked),
         seq=seq or 0,
         participant_id=participant_id,
-        joined_roles=session_roles(joined),
+        joined_roles=session_roles(roles or []),
         present=participant_id is not None and left_at is None and removed_at is None,
         removed=removed_at is not None,
         chat_blocked=chat_blocked_at is not None,
         user_id=user.pk,
-        last_seen_at=as_aware(last_seen_at),
-        presence_checked_at=as_aware(checked_at),
+        last_seen_at=last_seen_at,
+        presence_checked_at=checked_at,
+        roles=view.roles,
     )
 
 
-def as_aware(value: datetime | None) -> datetime | None:
-    """Return a datetime read by hand as an aware one (SQLite gives naive UTC values)."""
-    if value is None or timezone.is_aware(value):
-        return value
-    return value.replace(tzinfo=UTC)
+def standing(user: User, entry_id: int) -> Standing | None:
+    """Return where the user stands in the room, or None when there is no such room.
+
+    It does not check that the user may see the room: see `standing_for_user`.
+    """
+    view = access.entry_for_user(user, entry_id)
+    if view is None or not view.entry.is_room:
+        return None
+    return _standing(user, view)
 
 
-def standing_for_user(user: User, entry_id: int, *, need_roles: bool = True) -> Standing:
+def standing_for_user(user: User, entry_id: int) -> Standing:
     """Return where the user stands in a room they may see, with their roles now; or 404.
 
-    Two queries: `standing`, then the roles (mediaspace.permissions.roles_for_entries),
-    which a caller that only needs visibility can skip when the room is visible anyway
-    (its owner, or Unlisted or Published).
+    Two queries: the entry with the user's roles (mediaspace.access), then the session.
     """
-    found = standing(user, entry_id)
-    if found is None:
+    view = access.entry_for_user(user, entry_id)
+    if view is None or not view.entry.is_room or not view.visible:
         raise Http404("No such room.")
-    entry = found.entry
-    if need_roles or not (entry.owner_id == user.pk or entry.status in VISIBLE_TO_EVERYONE):
-        roles = roles_for_entries(user, [entry], moderation_on=found.module_on)[entry.pk]
-        found = replace(found, roles=roles)
-    if not found.access.can_see:
-        raise Http404("No such room.")
-    return found
+    return _standing(user, view)
 
 
-def room_standing(access: Access, user: User) -> Standing:
+def room_standing(found: Access, user: User) -> Standing:
     """Return where the user stands in a room already fetched and authorised."""
-    found = standing(user, access.entry.pk)
-    if found is None:
-        raise Http404("No such room.")
-    return replace(found, roles=access.roles)
+    view = access.EntryView(found.entry, found.roles, found.moderation_on)
+    return _standing(user, view)
 
 
 @dataclass(frozen=True)
@@ -293,22 +253,21 @@ class RoomPage:
     """What the room page shows: where the user stands, and the records to render."""
 
     view: Standing
-    entry: MediaEntry  # in full, with its room
+    entry: MediaEntry  # in full, with its owner
+    room: Room | None  # the room's record (its schedule), once it has one
     session: Session | None  # the latest session, in full, when it has ended
 
 
 def room_for_user(user: User, entry_id: int) -> RoomPage:
     """Fetch the room page's records for a user who may see the room, or 404."""
     view = standing_for_user(user, entry_id)
-    entry = MediaEntry.objects.select_related("room").get(pk=entry_id)
+    room = Room.objects.filter(pk=entry_id).first()
     session = Session.objects.get(pk=view.session_id) if view.is_ended else None
-    return RoomPage(view=view, entry=entry, session=session)
+    return RoomPage(view=view, entry=view.entry, room=room, session=session)
 
 
-# Lists: rows go to the templates as flat dictionaries, which the template engine reads far
-# faster than attribute chains through models and properties (see mediaspace.selectors).
-# Everything a row shows is worked out here, URLs included, so a row is a handful of
-# variable look-ups.
+# Lists: rows go to the templates as flat dictionaries of what each row shows, which the
+# template engine reads faster than attribute chains through models and properties.
 
 PERSON_FIELDS = ("username", "display_name", "first_name", "last_name")
 PERSON_LOOKUPS = tuple(f"user__{name}" for name in PERSON_FIELDS)
@@ -327,12 +286,6 @@ class _Person:
     def __init__(self, username: str, display_name: str, first_name: str, last_name: str):
         self.username, self.display_name = username, display_name
         self.first_name, self.last_name = first_name, last_name
-
-
-def _row_urls(name: str, entry_id: int) -> Callable[[int], str]:
-    """Return a builder of URL `name` of the room for a row's id: one reverse() per list."""
-    head, _, tail = reverse(name, args=[entry_id, 0]).rpartition("/0/")
-    return lambda row_id: f"{head}/{row_id}/{tail}"
 
 
 @cache
@@ -391,7 +344,6 @@ def participants_grouped(view: Standing) -> ParticipantGroups:
         for participant_id, roles_json, blocked, away, *names in rows
     ]
     people.sort(key=lambda row: (row[0].name.casefold(), row[0].username))
-    manage_url = _row_urls("participant_manage", view.entry.pk)
     can_manage = view.powers.can_manage_people
     grouped = ParticipantGroups(total=len(people))
     for person, participant_id, roles_json, blocked, away in people:
@@ -404,30 +356,18 @@ def participants_grouped(view: Standing) -> ParticipantGroups:
         you = participant_id == view.participant_id
         group.append(
             {
+                "id": participant_id,
                 "name": person.name,
                 "initials": person.initials,
-                "tone": str(person.avatar_tone),
-                "class": " participant-away" if away else "",
-                "note": _participant_note(labels, blocked=blocked, away=away),
+                "tone": person.avatar_tone,
+                "labels": labels,
+                "blocked": bool(blocked),
+                "away": bool(away),
                 "you": you,
-                "manage_url": (
-                    manage_url(participant_id) if can_manage and not (you or is_host) else ""
-                ),
+                "manageable": can_manage and not (you or is_host),
             }
         )
     return grouped
-
-
-def _participant_note(labels: str, *, blocked: bool, away: bool) -> str:
-    """Return the line under a participant's name: roles, blocked from chat, away."""
-    if not (blocked or away):
-        return labels
-    parts = [conditional_escape(labels)] if labels else []
-    if blocked:
-        parts.append(mark_safe('<span class="participant-blocked">Blocked from chat</span>'))
-    if away:
-        parts.append(mark_safe('<span class="participant-away-label">Away</span>'))
-    return mark_safe(" · ".join(parts))
 
 
 MESSAGE_FIELDS = (
@@ -448,31 +388,27 @@ def _message_rows(view: Standing, messages: Iterable[tuple]) -> list[dict[str, o
     """
     moderates = view.chat_on and view.powers.can_moderate_chat
     deletes_own = view.chat_on and view.is_live and view.joined
-    delete_url = _row_urls("message_delete", view.entry.pk)
-    pin_url = _row_urls("message_pin", view.entry.pk)
-    unpin_url = _row_urls("message_unpin", view.entry.pk)
     rows = []
     for message_id, body, created_at, author_id, pinned_at, *names in messages:
         when = timezone.localtime(created_at)
         mine = author_id == view.user_id
-        pinned = pinned_at is not None
         rows.append(
             {
-                "id": str(message_id),  # strings: the template engine localises numbers
-                "body": linebreaksbr(body, autoescape=True),
+                "id": message_id,
+                "body": body,
                 "author": _Person(*names).name,
                 "iso": when.isoformat(),
                 "time": f"{when:%H:%M}",
-                "pinned": pinned,
+                "pinned": pinned_at is not None,
                 "mine": mine,
-                "delete_url": delete_url(message_id) if moderates or (mine and deletes_own) else "",
-                "pin_url": (unpin_url if pinned else pin_url)(message_id) if moderates else "",
+                "deletable": moderates or (mine and deletes_own),
+                "pinnable": moderates,
             }
         )
     return rows
 
 
-def _visible_messages(session_id: int):
+def _visible_messages(session_id: int | None):
     return ChatMessage.objects.filter(session_id=session_id, deleted_at=None, cleared_at=None)
 
 
@@ -493,12 +429,12 @@ def chat_pinned(view: Standing) -> list[dict[str, object]]:
     """Return the session's pinned, visible messages, earliest pin first."""
     pinned = _visible_messages(view.session_id).filter(pinned_at__isnull=False)
     moderates = view.chat_on and view.powers.can_moderate_chat
-    unpin_url = _row_urls("message_unpin", view.entry.pk)
     return [
         {
+            "id": message_id,
             "author": _Person(*names).name,
             "text": Truncator(body).chars(200),
-            "unpin_url": unpin_url(message_id) if moderates else "",
+            "unpinnable": moderates,
         }
         for message_id, body, *names in pinned.order_by("pinned_at", "id").values_list(
             "id", "body", *(f"author__{name}" for name in PERSON_FIELDS)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -11,51 +10,39 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from mediaspace import access
 from mediaspace import services as media_services
-from mediaspace.models import AccessChange, MediaEntry
-from mediaspace.permissions import MODERATOR_ROLES, Role, roles_for_entries, sorted_roles
+from mediaspace.models import MediaEntry
+from mediaspace.permissions import Role, sorted_roles
 from rooms import permissions, selectors
 from rooms.models import ChatMessage, ModerationAction, Participant, Room, RoomEvent, Session
 from rooms.permissions import Powers, session_roles
 from rooms.selectors import AWAY_AFTER, PRESENCE_REFRESH, Standing
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import Group
-
     from accounts.models import User
 
 
 @transaction.atomic
-def room_create(*, owner: User, name: str, description: str = "", tags: str = "") -> MediaEntry:
+def room_create(
+    *,
+    owner: User,
+    name: str,
+    description: str = "",
+    tags: str = "",
+    status: str = MediaEntry.Status.PRIVATE,
+) -> MediaEntry:
     """Create a room: a media entry of type room with its room record."""
-    return media_services.media_create(
+    entry = media_services.media_create(
         owner=owner,
         name=name,
         media_type=MediaEntry.Type.ROOM,
         description=description,
         tags=tags,
+        status=status,
     )
-
-
-@transaction.atomic
-def moderators_add(
-    *,
-    actor: User,
-    entry: MediaEntry,
-    principals: Iterable[User | Group],
-    roles: Iterable[Role],
-) -> list[AccessChange]:
-    """Make users and groups room and/or chat moderators of a room (owner and co-editors)."""
-    roles = frozenset(roles)
-    if not permissions.moderation_enabled():
-        raise ValidationError(permissions.MODULE_OFF_MESSAGE, code="module_off")
-    if not entry.is_room:
-        raise ValidationError("Only rooms have moderators.", code="not_room")
-    if not roles <= set(MODERATOR_ROLES):
-        raise ValidationError("Moderators are room moderators or chat moderators.")
-    return media_services.access_add_many(
-        actor=actor, entry=entry, principals=principals, roles=roles
-    )
+    Room.objects.create(media=entry)
+    return entry
 
 
 # Sessions, joining, chat and moderation (issue 5) ---------------------------------------
@@ -85,20 +72,22 @@ NO_SESSION = "The room has no session in progress."
 
 
 def _current_roles(user: User, entry: MediaEntry) -> tuple[frozenset[Role], bool]:
-    """Return the user's roles on the entry now (one query) and whether the module is on."""
-    moderation_on = permissions.moderation_enabled()
-    roles = roles_for_entries(user, [entry], moderation_on=moderation_on)[entry.pk]
-    return roles, moderation_on
+    """Return the user's roles on the entry now and whether the module is on (one query)."""
+    view = access.entry_for_user(user, entry.pk)
+    if view is None:
+        return frozenset(), False
+    return view.roles, view.module_on
 
 
 def _lock_room(entry_id: int) -> None:
     """Serialise the changes to one room until the transaction ends.
 
-    On PostgreSQL this locks the room's row. SQLite needs nothing more: its transactions
-    here are IMMEDIATE (see settings), so the writer holds the database's lock from BEGIN.
+    On PostgreSQL this locks the room's entry row, as changes of access to it do. SQLite
+    needs nothing more: its transactions here are IMMEDIATE (see settings), so the writer
+    holds the database's lock from BEGIN.
     """
     if connection.features.has_select_for_update:
-        list(Room.objects.select_for_update().filter(pk=entry_id).values_list("pk"))
+        list(MediaEntry.objects.select_for_update().filter(pk=entry_id).values_list("pk"))
 
 
 def _session_in_progress(entry_id: int) -> Session:
@@ -220,7 +209,12 @@ def _enter(
 
 
 def _open(entry: MediaEntry, actor: User, powers: Powers) -> Session:
-    """Create the room's next session, open for its hosts and moderators to prepare."""
+    """Create the room's next session, open for its hosts and moderators to prepare.
+
+    The room's record comes with it if the room has none yet (an entry made a room
+    outside room_create).
+    """
+    Room.objects.get_or_create(media_id=entry.pk)
     session = Session.objects.create(
         room_id=entry.pk, opened_by=actor, presence_checked_at=timezone.now()
     )
@@ -240,7 +234,7 @@ def participant_join(*, user: User, entry: MediaEntry) -> Participant:
     here = selectors.standing(user, entry.pk)
     if here is None:
         raise ValidationError("Only rooms have sessions.", code="not_room")
-    current = roles_for_entries(user, [entry], moderation_on=here.module_on)[entry.pk]
+    current = here.roles
     powers = Powers(session_roles(current))
     if not here.has_session:
         if not powers.can_run_room:
@@ -469,7 +463,7 @@ def _authoring(*, actor: User, session: Session) -> Powers:
     Taking back one's own words is not moderation: it needs no role, and a participant
     blocked from the chat may still do it. The record says it was done with no role.
     """
-    if not permissions.moderation_enabled():
+    if not access.module_on():
         raise PermissionDenied(permissions.CHAT_OFF_MESSAGE)
     if not session.is_live:
         code = "ended" if session.is_ended else "not_started"

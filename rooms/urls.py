@@ -4,13 +4,12 @@ from django.urls import path
 
 from rooms import views
 
-ROOM = "rooms/<int:entry_id>/"
-PARTICIPANT = ROOM + "participants/<int:participant_id>/"
-MESSAGE = ROOM + "messages/<int:message_id>/"
+ROOM = "rooms/<id:entry_id>/"
+PARTICIPANT = ROOM + "participants/<id:participant_id>/"
+MESSAGE = ROOM + "messages/<id:message_id>/"
 
 urlpatterns = [
     path("rooms/new/", views.room_create, name="room_create"),
-    path("media/<int:entry_id>/roles/moderators/add/", views.moderators_add, name="moderators_add"),
     # The room page: sessions, joining, chat and moderation.
     path(ROOM, views.room_detail, name="room_detail"),
     path(ROOM + "poll/", views.room_poll, name="room_poll"),

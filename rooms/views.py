@@ -13,35 +13,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect, reswap, trigger_client_event
 
-from mediaspace import permissions as media_permissions
 from mediaspace.forms import RoomCreateForm
 from mediaspace.models import Role
 from mediaspace.types import AuthenticatedHttpRequest
-from mediaspace.views import _with_messages, access_add_dialog
+from mediaspace.views import with_messages
 from rooms import permissions, selectors, services
 from rooms.forms import MessageForm
 from rooms.models import ChatMessage, Participant
-
-
-@require_http_methods(["GET", "POST"])
-@vary_on_headers("HX-Request")
-def moderators_add(request: AuthenticatedHttpRequest, entry_id: int) -> HttpResponse:
-    """Add room and chat moderators to a room (owner and co-editors)."""
-    access = media_permissions.get_entry_for_user(request.user, entry_id, need="can_manage_roles")
-    if not access.entry.is_room:
-        raise Http404("Only rooms have moderators.")
-    unavailable = "" if access.moderation_on else permissions.MODULE_OFF_MESSAGE
-    response = access_add_dialog(
-        request,
-        access,
-        kind="moderators",
-        roles=media_permissions.MODERATOR_ROLES,
-        add=services.moderators_add,
-        unavailable=unavailable,
-    )
-    if unavailable and not request.htmx:
-        response.status_code = 403
-    return response
 
 
 @require_http_methods(["GET", "POST"])
@@ -112,7 +90,7 @@ def _done(
         messages.success(request, message)
     if not request.htmx:
         return redirect("room_detail", entry_id=entry_id)
-    response = _with_messages(request, reswap(HttpResponse(), "none"))
+    response = with_messages(request, reswap(HttpResponse(), "none"))
     if dialog:
         response = trigger_client_event(response, "ms:close-dialog")
     return trigger_client_event(response, "ms:poll")
@@ -126,7 +104,7 @@ def _room_context(
     context: dict[str, Any] = {
         "view": view,
         "entry": page.entry,
-        "room": page.entry.room,
+        "room": page.room,
         "session": page.session,
         "powers": view.powers,
         "form": MessageForm(),
@@ -217,7 +195,7 @@ def room_poll(request: AuthenticatedHttpRequest, entry_id: int) -> HttpResponse:
 
 def _standing(request: AuthenticatedHttpRequest, entry_id: int) -> selectors.Standing:
     """Return where the user stands in a room they may see, or 404 (for actions)."""
-    return selectors.standing_for_user(request.user, entry_id, need_roles=False)
+    return selectors.standing_for_user(request.user, entry_id)
 
 
 @require_POST
@@ -266,6 +244,10 @@ def session_end(request: AuthenticatedHttpRequest, entry_id: int) -> HttpRespons
     """Confirm, then end the session for everyone."""
     view = _standing(request, entry_id)
     if request.method == "GET":
+        if not view.has_session:
+            raise ValidationError(services.NO_SESSION, code="no_session")
+        if not view.powers.can_run_room:
+            raise PermissionDenied(services.NEEDS["can_run_room"])
         return _dialog(request, view, "end-dialog")
     services.session_end(actor=request.user, entry=view.entry)
     return _done(request, entry_id, "The session has ended for everyone.", dialog=True)
@@ -426,6 +408,12 @@ def chat_clear(request: AuthenticatedHttpRequest, entry_id: int) -> HttpResponse
     """Confirm, then clear the chat for everyone (the messages stay in the record)."""
     view = _standing(request, entry_id)
     if request.method == "GET":
+        if not view.chat_on:
+            raise PermissionDenied(permissions.CHAT_OFF_MESSAGE)
+        if not view.has_session:
+            raise ValidationError(services.NO_SESSION, code="no_session")
+        if not view.powers.can_moderate_chat:
+            raise PermissionDenied(services.NEEDS["can_moderate_chat"])
         return _dialog(request, view, "clear-dialog")
     cleared = services.chat_clear(actor=request.user, entry=view.entry)
     return _done(

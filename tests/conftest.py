@@ -11,7 +11,8 @@ from accounts.services import user_ensure
 from mediaspace import services
 from mediaspace.models import MediaEntry
 from mediaspace.permissions import Role
-from rooms.models import Module
+from rooms import services as room_services
+from mediaspace.models import Module
 from tests.factories import TEST_PASSWORD
 
 
@@ -104,10 +105,9 @@ def moderation_on(db) -> Module:
 @pytest.fixture
 def room(olivia, evan, rita, chad, moderation_on) -> MediaEntry:
     """Olivia's private room: Evan co-edits, Rita moderates the room, Chad the chat."""
-    entry = services.media_create(
+    entry = room_services.room_create(
         owner=olivia,
         name="Biology 101 office hours",
-        media_type=MediaEntry.Type.ROOM,
         description="Weekly live Q&A.",
         tags="biology, live",
     )

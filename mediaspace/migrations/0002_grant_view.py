@@ -2,37 +2,9 @@
 
 from django.db import migrations, models
 
-# Group grants are expanded through accounts_user_groups; moderator grants count only
-# while the ChatandCollaboration module is on. Plain SQL that SQLite and PostgreSQL share.
-CREATE_VIEW = """
-CREATE VIEW mediaspace_grant AS
-SELECT 'mu' || p.id AS key, p.user_id AS user_id, p.content_object_id AS entry_id,
-       NULL AS group_id, perm.codename AS codename
-FROM mediaspace_mediaentryuserobjectpermission p
-JOIN auth_permission perm ON perm.id = p.permission_id
-UNION ALL
-SELECT 'mg' || p.id || '-' || m.user_id, m.user_id, p.content_object_id, p.group_id, perm.codename
-FROM mediaspace_mediaentrygroupobjectpermission p
-JOIN accounts_user_groups m ON m.group_id = p.group_id
-JOIN auth_permission perm ON perm.id = p.permission_id
-UNION ALL
-SELECT 'ru' || p.id, p.user_id, p.content_object_id, NULL, perm.codename
-FROM rooms_roomuserobjectpermission p
-JOIN auth_permission perm ON perm.id = p.permission_id
-WHERE EXISTS (
-    SELECT 1 FROM rooms_module module
-    WHERE module.name = 'ChatandCollaboration' AND module.enabled
-)
-UNION ALL
-SELECT 'rg' || p.id || '-' || m.user_id, m.user_id, p.content_object_id, p.group_id, perm.codename
-FROM rooms_roomgroupobjectpermission p
-JOIN accounts_user_groups m ON m.group_id = p.group_id
-JOIN auth_permission perm ON perm.id = p.permission_id
-WHERE EXISTS (
-    SELECT 1 FROM rooms_module module
-    WHERE module.name = 'ChatandCollaboration' AND module.enabled
-)
-"""
+# The Grant model stood for a database view over guardian's four permission tables. The
+# view is gone since 0006 (which drops it where an earlier version of this migration made
+# it); the model never had a table of its own.
 
 
 class Migration(migrations.Migration):
@@ -56,5 +28,4 @@ class Migration(migrations.Migration):
                 'managed': False,
             },
         ),
-        migrations.RunSQL(CREATE_VIEW, 'DROP VIEW mediaspace_grant'),
     ]

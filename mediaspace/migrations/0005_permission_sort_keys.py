@@ -4,93 +4,9 @@ import django.db.models.functions.text
 from django.conf import settings
 from django.db import migrations, models
 
-# The database keeps each permission row's copy of its entry's sort keys (EntrySortKeys):
-# when a row is added (or pointed at another entry), and when an entry's dates or name
-# change. The four guardian tables of collaborator and moderator permissions; a room's
-# id is its entry's.
-ENTRIES = "mediaspace_mediaentry"
-TABLES = (
-    "mediaspace_mediaentryuserobjectpermission",
-    "mediaspace_mediaentrygroupobjectpermission",
-    "rooms_roomuserobjectpermission",
-    "rooms_roomgroupobjectpermission",
-)
-KEYS = "entry_updated_at, entry_created_at, entry_name_key"
-VALUES = "{row}.updated_at, {row}.created_at, LOWER({row}.name)"
-COPY = (
-    f"({KEYS}) = (SELECT {VALUES.format(row='e')} FROM {ENTRIES} e"
-    " WHERE e.id = {row}.content_object_id)"
-)
-CHANGED = " OR ".join(
-    f"OLD.{column} IS DISTINCT FROM NEW.{column}" for column in ("updated_at", "created_at", "name")
-)
-SET_FROM_ENTRY = (
-    f"UPDATE {{table}} SET ({KEYS}) = ({VALUES.format(row='NEW')})"
-    " WHERE content_object_id = NEW.id;"
-)
-ENTRY_EVENT = "UPDATE OF updated_at, created_at, name"
-
-
-def sqlite_triggers() -> list[str]:
-    """Return SQLite's triggers: AFTER ones, as a BEFORE trigger cannot change the row."""
-    statements = []
-    for table in TABLES:
-        copy = COPY.format(row="NEW")
-        for event in ("INSERT", "UPDATE OF content_object_id"):
-            name = f"{table}_keys_{event.split()[0].lower()}"
-            statements.append(
-                f"CREATE TRIGGER {name} AFTER {event} ON {table}"
-                f" BEGIN UPDATE {table} SET {copy} WHERE id = NEW.id; END"
-            )
-    updates = " ".join(SET_FROM_ENTRY.format(table=table) for table in TABLES)
-    statements.append(
-        f"CREATE TRIGGER {ENTRIES}_keys AFTER {ENTRY_EVENT} ON {ENTRIES}"
-        f" WHEN {CHANGED.replace('IS DISTINCT FROM', 'IS NOT')} BEGIN {updates} END"
-    )
-    return statements
-
-
-def postgresql_triggers() -> list[str]:
-    updates = " ".join(SET_FROM_ENTRY.format(table=table) for table in TABLES)
-    statements = [
-        f"""CREATE FUNCTION mediaspace_permission_keys() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            SELECT {VALUES.format(row="e")}
-            INTO NEW.entry_updated_at, NEW.entry_created_at, NEW.entry_name_key
-            FROM {ENTRIES} e WHERE e.id = NEW.content_object_id;
-            RETURN NEW;
-        END $$""",
-        f"""CREATE FUNCTION mediaspace_entry_keys() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN {updates} RETURN NULL; END $$""",
-        f"CREATE TRIGGER {ENTRIES}_keys AFTER {ENTRY_EVENT} ON {ENTRIES}"
-        f" FOR EACH ROW WHEN ({CHANGED}) EXECUTE FUNCTION mediaspace_entry_keys()",
-    ]
-    statements += [
-        f"CREATE TRIGGER {table}_keys BEFORE INSERT OR UPDATE OF content_object_id ON {table}"
-        " FOR EACH ROW EXECUTE FUNCTION mediaspace_permission_keys()"
-        for table in TABLES
-    ]
-    return statements
-
-
-def create_triggers(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    statements = {"sqlite": sqlite_triggers, "postgresql": postgresql_triggers}[vendor]()
-    # The rows already there take their entries' keys.
-    statements += [f"UPDATE {table} SET {COPY.format(row=table)}" for table in TABLES]
-    for statement in statements:
-        schema_editor.execute(statement)
-
-
-def drop_triggers(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute("DROP FUNCTION mediaspace_entry_keys CASCADE")
-        schema_editor.execute("DROP FUNCTION mediaspace_permission_keys CASCADE")
-        return
-    names = [f"{table}_keys_{event}" for table in TABLES for event in ("insert", "update")]
-    for name in (*names, f"{ENTRIES}_keys"):
-        schema_editor.execute(f"DROP TRIGGER {name}")
-
+# Copies of each entry's sort keys on guardian's permission rows. This migration also
+# created database triggers that kept them; those, and these columns, are gone since
+# 0006 (which drops the triggers where an earlier version of this migration made them).
 
 
 class Migration(migrations.Migration):
@@ -178,5 +94,4 @@ class Migration(migrations.Migration):
             model_name='mediaentryuserobjectpermission',
             index=models.Index(fields=['user', 'entry_name_key', 'content_object'], name='media_uperm_name'),
         ),
-        migrations.RunPython(create_triggers, drop_triggers),
     ]

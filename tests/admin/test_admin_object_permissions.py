@@ -9,7 +9,8 @@ from django.urls import reverse
 
 from mediaspace import permissions, services
 from mediaspace.models import AccessChange, MediaEntry, Role
-from rooms.models import Module, Room
+from mediaspace.models import Module
+from rooms.models import Room
 
 
 def manage_url(obj, kind: str, principal) -> str:

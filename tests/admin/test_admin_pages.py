@@ -16,7 +16,8 @@ from django.urls import reverse
 
 from accounts.models import User
 from mediaspace.models import AccessChange, MediaEntry
-from rooms.models import Module, Room
+from mediaspace.models import Module
+from rooms.models import Room
 from tests.admin.conftest import hold_a_session
 from tests.conftest import client_for
 from tests.factories import GroupFactory, UserFactory
@@ -58,7 +59,7 @@ def test_all_the_operators_models_are_registered():
         "mediaspace.MediaEntry",
         "mediaspace.AccessChange",
         "rooms.Room",
-        "rooms.Module",
+        "mediaspace.Module",
         "rooms.Session",
         "rooms.Participant",
         "rooms.ChatMessage",

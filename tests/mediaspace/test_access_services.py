@@ -5,30 +5,29 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
-from mediaspace import permissions, services
+from mediaspace import access, permissions, services
 from mediaspace.models import (
     AccessChange,
     MediaEntryGroupObjectPermission,
     MediaEntryUserObjectPermission,
+    Module,
     Role,
 )
-from rooms import services as room_services
-from rooms.models import Module, Room, RoomGroupObjectPermission, RoomUserObjectPermission
 from tests.factories import GroupFactory, UserFactory
 
 
-def test_moderator_grants_land_in_guardians_room_tables(olivia, room, paula):
+def test_moderator_grants_land_in_guardians_entry_tables(olivia, room, paula):
     group = GroupFactory(name="Teaching Assistants")
 
-    room_services.moderators_add(
+    services.moderators_add(
         actor=olivia, entry=room, principals=[paula, group], roles=[Role.ROOM_MODERATOR]
     )
 
-    assert RoomUserObjectPermission.objects.filter(
-        user=paula, content_object_id=room.pk, permission__codename="moderate_room"
+    assert MediaEntryUserObjectPermission.objects.filter(
+        user=paula, content_object=room, permission__codename="moderate_room"
     ).exists()
-    assert RoomGroupObjectPermission.objects.filter(
-        group=group, content_object_id=room.pk, permission__codename="moderate_room"
+    assert MediaEntryGroupObjectPermission.objects.filter(
+        group=group, content_object=room, permission__codename="moderate_room"
     ).exists()
 
 
@@ -36,15 +35,14 @@ def test_guardian_reads_the_rows_the_services_write(olivia, room, lecture, paula
     from guardian.shortcuts import get_perms
 
     services.access_add(actor=olivia, entry=lecture, principal=paula, roles=[Role.CO_EDITOR])
-    Room.objects.filter(media=room).delete()  # a room record gone missing is made again
-    room_services.moderators_add(
+    services.moderators_add(
         actor=olivia, entry=room, principals=[paula], roles=[Role.CHAT_MODERATOR]
     )
 
     assert get_perms(paula, lecture) == ["coedit_mediaentry"]
-    assert get_perms(paula, Room.objects.get(media=room)) == ["moderate_chat"]
+    assert get_perms(paula, room) == ["moderate_chat"]
     services.access_remove(actor=olivia, entry=room, principal=paula, scope=list(Role)[1:])
-    assert get_perms(paula, Room.objects.get(media=room)) == []
+    assert get_perms(paula, room) == []
     assert get_perms(paula, lecture) == ["coedit_mediaentry"]
 
 
@@ -67,7 +65,7 @@ def test_group_members_current_and_later_hold_the_permissions(olivia, room):
     group = GroupFactory()
     current = UserFactory()
     group.user_set.add(current)
-    room_services.moderators_add(
+    services.moderators_add(
         actor=olivia,
         entry=room,
         principals=[group],
@@ -85,7 +83,7 @@ def test_group_members_current_and_later_hold_the_permissions(olivia, room):
 
 
 def test_adding_never_removes_what_is_held(olivia, room, rita):
-    room_services.moderators_add(
+    services.moderators_add(
         actor=olivia, entry=room, principals=[rita], roles=[Role.CHAT_MODERATOR]
     )
 
@@ -176,7 +174,7 @@ def test_inactive_users_cannot_be_given_a_role(olivia, room):
 
 def test_only_rooms_have_moderators(olivia, lecture, paula, moderation_on):
     with pytest.raises(ValidationError, match="Only rooms"):
-        room_services.moderators_add(
+        services.moderators_add(
             actor=olivia, entry=lecture, principals=[paula], roles=[Role.CHAT_MODERATOR]
         )
 
@@ -185,7 +183,7 @@ def test_moderators_cannot_be_added_while_the_module_is_off(olivia, room, paula)
     Module.objects.update(enabled=False)
 
     with pytest.raises(ValidationError, match="ChatandCollaboration"):
-        room_services.moderators_add(
+        services.moderators_add(
             actor=olivia, entry=room, principals=[paula], roles=[Role.CHAT_MODERATOR]
         )
     assert permissions.principal_roles(room, paula) == frozenset()
@@ -195,15 +193,15 @@ def test_while_the_module_is_off_grants_are_kept_but_grant_nothing(olivia, room,
     Module.objects.update(enabled=False)
 
     assert permissions.principal_roles(room, rita) == {Role.ROOM_MODERATOR}
-    assert permissions.roles_for_entries(rita, [room], moderation_on=False)[room.pk] == set()
-    assert permissions.shared_entry_ids(rita, moderation_on=False) == []
+    assert permissions.roles_for_entries(rita, [room])[room.pk] == set()
+    assert access.my_media(rita, module_on=False, wanted=None, sort="-updated", stop=20) == []
 
 
 def test_a_failure_half_way_changes_nothing(olivia, room, paula):
     inactive = UserFactory(is_active=False)
 
     with pytest.raises(ValidationError):
-        room_services.moderators_add(
+        services.moderators_add(
             actor=olivia,
             entry=room,
             principals=[paula, inactive],

@@ -11,10 +11,10 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import user_ensure
-from mediaspace import services
-from mediaspace.models import MediaEntry
+from mediaspace import access, services
+from mediaspace.models import MediaEntry, Module
 from mediaspace.permissions import Role
-from rooms.models import Module
+from rooms import services as room_services
 
 DEMO_PASSWORD = "mediaspace-demo"
 
@@ -310,7 +310,16 @@ class Command(BaseCommand):
         for age, row in enumerate(reversed(CATALOGUE)):
             owner, name, kind, status, minutes, thumbnail, tags, description = row
             entry = MediaEntry.objects.filter(owner=users[owner], name=name).first()
-            if entry is None:
+            created = entry is None
+            if entry is None and kind == MediaEntry.Type.ROOM:
+                entry = room_services.room_create(
+                    owner=users[owner],
+                    name=name,
+                    status=status,
+                    tags=tags,
+                    description=description,
+                )
+            elif entry is None:
                 entry = services.media_create(
                     owner=users[owner],
                     name=name,
@@ -321,9 +330,13 @@ class Command(BaseCommand):
                     tags=tags,
                     description=description,
                 )
-                # Spread the library over the past weeks so sorting shows something.
+            if created:
+                # Spread the library over the past weeks so sorting shows something; the
+                # entry's access rows take its new dates.
                 when = now - timedelta(days=age * 2, hours=age * 5 % 11)
                 MediaEntry.objects.filter(pk=entry.pk).update(created_at=when, updated_at=when)
+                entry.refresh_from_db()
+                access.entry_keys_write(entry)
             entries[name] = entry
         for entry_name, holder, roles in GRANTS:
             principal = users.get(holder) or Group.objects.get(name=holder)

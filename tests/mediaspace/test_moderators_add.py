@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from mediaspace import permissions
 from mediaspace.models import AccessChange, Role
-from rooms.models import Module, RoomUserObjectPermission
+from mediaspace.models import MediaEntryUserObjectPermission, Module
 from tests.conftest import HTMX
 from tests.factories import GroupFactory, UserFactory
 
@@ -158,7 +158,7 @@ def test_bad_input_is_refused_next_to_the_field(
     ids = {"paula": paula.pk, "olivia": olivia.pk, "inactive": inactive.pk}
     principals = [principal.format(**ids) for principal in principals]
     changes = AccessChange.objects.count()
-    grants = RoomUserObjectPermission.objects.count()
+    grants = MediaEntryUserObjectPermission.objects.count()
 
     response = post(as_olivia, room, principals, roles, **HTMX)
 
@@ -167,7 +167,7 @@ def test_bad_input_is_refused_next_to_the_field(
     assert html.lstrip().startswith('<form id="access-add-form"')
     assert message in html
     assert AccessChange.objects.count() == changes
-    assert RoomUserObjectPermission.objects.count() == grants
+    assert MediaEntryUserObjectPermission.objects.count() == grants
 
 
 def test_a_refused_form_keeps_what_was_chosen(as_olivia, room, paula):
@@ -184,7 +184,7 @@ def test_a_double_click_creates_no_duplicates_and_no_error(as_olivia, room, paul
     second = post_from_tab(as_olivia, room, [f"user:{paula.pk}"], ["room-moderator"])
 
     assert first.status_code == second.status_code == 200
-    assert RoomUserObjectPermission.objects.filter(user=paula).count() == 1
+    assert MediaEntryUserObjectPermission.objects.filter(user=paula).count() == 1
     assert AccessChange.objects.filter(user=paula).count() == 1
     # The second answer changes no row (the page shows Paula once) and says nothing new.
     assert f'id="access-row-user-{paula.pk}"' in first.content.decode()

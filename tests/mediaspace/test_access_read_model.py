@@ -1,0 +1,146 @@
+"""The access rule's read model (EntryAccess): kept by the services, rebuilt from guardian."""
+
+from __future__ import annotations
+
+import random
+import re
+
+import pytest
+from django.core.management import CommandError, call_command
+from guardian.shortcuts import assign_perm, remove_perm
+
+from accounts.models import User
+from mediaspace import access, services
+from mediaspace.models import EntryAccess, MediaEntry, Module, Role
+from rooms import services as room_services
+from tests.factories import GroupFactory, UserFactory
+
+COLLABORATORS = [Role.CO_EDITOR, Role.CO_PUBLISHER, Role.CO_VIEWER]
+MODERATORS = [Role.ROOM_MODERATOR, Role.CHAT_MODERATOR]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_services_keep_it_as_guardian_s_rows_say(db, seed):
+    """Every way the product changes access or what the lists sort by keeps EntryAccess
+    exactly what a rebuild from guardian's tables and the owners writes."""
+    rng = random.Random(seed)
+    Module.objects.update_or_create(
+        name=Module.Name.CHAT_AND_COLLABORATION, defaults={"enabled": True}
+    )
+    people = UserFactory.create_batch(6)
+    groups = GroupFactory.create_batch(3)
+    entries: list[MediaEntry] = []
+    for step in range(60):
+        action = rng.choice(
+            ["create", "create", "grant", "grant", "grant", "edit", "remove", "rename",
+             "status", "person", "group", "delete", "forget"]
+        )  # fmt: skip
+        principal = rng.choice([*people, *groups])
+        if action == "create" or not entries:
+            owner = rng.choice(people)
+            if rng.random() < 0.4:
+                entries.append(room_services.room_create(owner=owner, name=f"Room {step}"))
+            else:
+                entries.append(
+                    services.media_create(owner=owner, name=f"Entry {step}", media_type="video")
+                )
+            continue
+        entry = rng.choice(entries)
+        offered = COLLABORATORS + (MODERATORS if entry.is_room else [])
+        if principal == entry.owner:
+            continue
+        if action == "grant":
+            roles = rng.sample(offered, rng.randint(1, 2))
+            services.access_add(actor=entry.owner, entry=entry, principal=principal, roles=roles)
+        elif action == "edit":
+            roles = rng.sample(offered, rng.randint(0, 2))
+            services.access_edit(
+                actor=entry.owner, entry=entry, principal=principal, roles=roles, scope=offered
+            )
+        elif action == "remove":
+            services.access_remove(
+                actor=entry.owner, entry=entry, principal=principal, scope=offered
+            )
+        elif action == "rename":
+            services.media_update(
+                actor=entry.owner, entry=entry, name=f"Renamed {step}", description="", tags=""
+            )
+        elif action == "status":
+            status = rng.choice(MediaEntry.Status.values)
+            services.media_status_set(actor=entry.owner, entry=entry, status=status)
+        elif action == "person":
+            person = rng.choice(people)
+            person.display_name = f"Person {step}"
+            person.save()
+        elif action == "group":
+            group = rng.choice(groups)
+            group.name = f"Group {step} {group.pk}"
+            group.save()
+            access.holder_renamed(group)  # as the Group admin does
+        elif action == "delete":
+            entries.remove(entry)
+            services.media_delete(actor=entry.owner, entry=entry)
+        elif action == "forget" and isinstance(principal, User):
+            owns = MediaEntry.objects.filter(owner=principal).exists()
+            if not owns:
+                services.access_remove_all(actor=None, principal=principal)
+                people.remove(principal)
+                principal.delete()
+
+    assert EntryAccess.objects.exists()
+    assert access.differences() == 0
+    assert access.rebuild()[1] == 0
+
+
+def test_rows_written_past_the_services_are_found_and_rebuilt(olivia, lecture, room, paula):
+    group = GroupFactory()
+    assign_perm("mediaspace.coview_mediaentry", paula, lecture)  # guardian's own call
+    assign_perm("mediaspace.moderate_chat", group, room)
+    remove_perm("mediaspace.coedit_mediaentry", User.objects.get(username="evan"), lecture)
+
+    assert access.differences() == 3
+    with pytest.raises(CommandError, match="differs from guardian's rows in 3 rows"):
+        call_command("access_rebuild", "--check")
+
+    call_command("access_rebuild")
+
+    assert access.differences() == 0
+    call_command("access_rebuild", "--check")
+    assert access.principal_roles(lecture, paula) == {Role.CO_VIEWER}
+    assert access.principal_roles(room, group) == {Role.CHAT_MODERATOR}
+
+
+def test_every_entry_has_its_owner_s_row(olivia, lecture, room):
+    owners = EntryAccess.objects.filter(roles=access.ROLE_BITS[Role.OWNER])
+
+    assert sorted(owners.values_list("entry_id", "user_id")) == sorted(
+        [(lecture.pk, olivia.pk), (room.pk, olivia.pk)]
+    )
+
+
+def test_the_statements_name_the_tables_of_the_models():
+    """The hand-written statements spell table and column names out: they must be real."""
+    from django.contrib.auth.models import Group
+
+    tables = {
+        **access.TABLES,
+        "accounts_user": User,
+        "accounts_user_groups": User.groups.through,
+        "auth_group": Group,
+    }
+    statements = [
+        access.ENTRY_FOR_USER,
+        *access.MY_MEDIA_STATEMENTS.values(),
+        access.MY_MEDIA_COUNT,
+        access.HOLDERS_PAGE,
+        access.HOLDERS_COUNT,
+        access.HOLDERS_COUNT_SEARCHED,
+    ]
+    named = {name for sql in statements for name in re.findall(r"(?:FROM|JOIN) (\w+)", sql)}
+    assert named <= set(tables)
+    for name, model in tables.items():
+        assert model._meta.db_table == name
+    columns = {field.column for field in MediaEntry._meta.concrete_fields}
+    assert set(access.ENTRY_COLUMNS) == columns
+    assert set(access.MY_MEDIA_COLUMNS) <= columns
+    assert set(access.OWNER_COLUMNS) <= {field.column for field in User._meta.concrete_fields}
