@@ -261,9 +261,7 @@ class GroupAdmin(AuditedDeletionMixin, auth_admin.GroupAdmin):
             group.member_count,
         )
 
-    def save_model(
-        self, request: HttpRequest, obj: Group, form: GroupForm, change: bool
-    ) -> None:
+    def save_model(self, request: HttpRequest, obj: Group, form: GroupForm, change: bool) -> None:
         super().save_model(request, obj, form, change)
         if change and "name" in form.changed_data:
             access.holder_renamed(obj)  # the Roles & permissions tab sorts by the name

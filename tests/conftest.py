@@ -9,10 +9,9 @@ from django.test import Client
 from accounts.models import User
 from accounts.services import user_ensure
 from mediaspace import services
-from mediaspace.models import MediaEntry
+from mediaspace.models import MediaEntry, Module
 from mediaspace.permissions import Role
 from rooms import services as room_services
-from mediaspace.models import Module
 from tests.factories import TEST_PASSWORD
 
 

@@ -8,8 +8,7 @@ import pytest
 from django.urls import reverse
 
 from mediaspace import permissions, services
-from mediaspace.models import AccessChange, MediaEntry, Role
-from mediaspace.models import Module
+from mediaspace.models import AccessChange, MediaEntry, Module, Role
 from rooms.models import Room
 
 

@@ -15,8 +15,7 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from accounts.models import User
-from mediaspace.models import AccessChange, MediaEntry
-from mediaspace.models import Module
+from mediaspace.models import AccessChange, MediaEntry, Module
 from rooms.models import Room
 from tests.admin.conftest import hold_a_session
 from tests.conftest import client_for

@@ -8,8 +8,7 @@ import pytest
 from django.urls import reverse
 
 from mediaspace import permissions
-from mediaspace.models import AccessChange, Role
-from mediaspace.models import MediaEntryUserObjectPermission, Module
+from mediaspace.models import AccessChange, MediaEntryUserObjectPermission, Module, Role
 from tests.conftest import HTMX
 from tests.factories import GroupFactory, UserFactory
 

@@ -13,9 +13,7 @@ from django.urls import reverse
 from django.utils.timezone import localtime
 
 from mediaspace import permissions, services
-from mediaspace.models import AccessChange, MediaEntry, Role
-from rooms import services as room_services
-from mediaspace.models import Module
+from mediaspace.models import AccessChange, MediaEntry, Module, Role
 from tests.conftest import HTMX, client_for
 from tests.factories import GroupFactory, UserFactory
 
