@@ -1,9 +1,9 @@
 """The access rule, written once, and its read model.
 
-    A user holds a role on an entry when they own it, or a grant on the entry names them
-    or a group they are in now — moderator roles only while the ChatandCollaboration
-    module is on. A user sees an entry when they hold any role on it, or it is Unlisted
-    or Published.
+    A user holds a role on an entry when they own it (the owner holds Owner alone), or a
+    grant on the entry names them or a group they are in now — moderator roles only while
+    the ChatandCollaboration module is on. A user sees an entry when they hold any role on
+    it, or it is Unlisted or Published.
 
 Everything the product shows or allows derives from those two sentences, and this module
 is where they are written: `counted_bits` (the module's condition), `HELD` (the user's own
@@ -28,7 +28,6 @@ from typing import Any
 
 from django.contrib.auth.models import Group
 from django.db import connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
@@ -53,7 +52,9 @@ ROLE_BITS: dict[Role, int] = {
 }
 ALL_BITS = sum(ROLE_BITS.values())
 MODERATOR_BITS = ROLE_BITS[Role.ROOM_MODERATOR] | ROLE_BITS[Role.CHAT_MODERATOR]
-GRANTED_BITS = ALL_BITS & ~ROLE_BITS[Role.OWNER]  # what a grant can give
+OWNER_BIT = ROLE_BITS[Role.OWNER]
+GRANTED_BITS = ALL_BITS & ~OWNER_BIT  # what a grant can give
+OWNER_ONLY = frozenset({Role.OWNER})
 VISIBLE_TO_EVERYONE = (MediaEntry.Status.UNLISTED, MediaEntry.Status.PUBLISHED)
 
 
@@ -79,10 +80,15 @@ def counted_bits(module_on: bool) -> int:
 
 
 def roles_held(held: Iterable[int], *, module_on: bool) -> frozenset[Role]:
-    """Return the roles a user holds, from the bits of their rows and their groups' rows."""
+    """Return the roles a user holds, from the bits of their rows and their groups' rows.
+
+    The owner holds Owner alone, even when a group of theirs is granted more.
+    """
     bits = 0
     for row in held:
         bits |= row
+    if bits & OWNER_BIT:
+        return OWNER_ONLY
     return frozenset(roles_of(bits & counted_bits(module_on)))
 
 
@@ -106,17 +112,16 @@ HELD = """
     WHERE m.user_id = %(user)s AND {where}"""
 
 
-def held_q(user: User) -> Q:
-    """Return HELD as a condition on EntryAccess, for the ORM."""
-    return Q(user=user) | Q(group__in=user.groups.all())
-
-
 # The union of a few rows' role bits: SQL has no portable bitwise OR aggregate.
 ROLES_UNION = (
     "COALESCE(" + " + ".join(f"MAX(h.roles & {bit})" for bit in ROLE_BITS.values()) + ", 0)"
 )
 
 MODULE_ON = "(SELECT md.enabled FROM mediaspace_module md WHERE md.name = %(module)s)"
+# The bits that count, as the module's switch is now: %(counted_on)s and %(counted_off)s
+# are counted_bits(True) and counted_bits(False).
+COUNTED = f"(CASE WHEN {MODULE_ON} THEN %(counted_on)s ELSE %(counted_off)s END)"
+MODULE_NOW = f"SELECT {MODULE_ON}"
 
 # An entry, its owner's names, the module's switch and the user's roles on the entry.
 ENTRY_COLUMNS = (
@@ -133,14 +138,29 @@ ENTRY_COLUMNS = (
     "updated_at",
 )
 OWNER_COLUMNS = ("id", "username", "first_name", "last_name", "email", "display_name")
-ENTRY_FOR_USER = f"""
+ENTRY_SELECT = f"""
     SELECT {", ".join(f"e.{column}" for column in ENTRY_COLUMNS)},
            {", ".join(f"o.{column}" for column in OWNER_COLUMNS)},
            {MODULE_ON},
-           (SELECT {ROLES_UNION} FROM ({HELD.format(where="a.entry_id = e.id")}) h)
+           (SELECT {ROLES_UNION} FROM ({HELD.format(where="a.entry_id = e.id")}) h)"""
+ENTRY_FOR_USER = f"""{ENTRY_SELECT}
     FROM mediaspace_mediaentry e
     JOIN accounts_user o ON o.id = e.owner_id
     WHERE e.id = %(entry)s"""
+
+# A room, as ENTRY_FOR_USER reads an entry, with its latest session and the user's place
+# in it: what the room's every poll needs (rooms.selectors.Standing).
+SESSION_COLUMNS = ("id", "state", "locked", "seq", "presence_checked_at")
+PARTICIPANT_COLUMNS = ("id", "roles", "left_at", "removed_at", "chat_blocked_at", "last_seen_at")
+ROOM_FOR_USER = f"""{ENTRY_SELECT},
+           {", ".join(f"s.{column}" for column in SESSION_COLUMNS)},
+           {", ".join(f"p.{column}" for column in PARTICIPANT_COLUMNS)}
+    FROM mediaspace_mediaentry e
+    JOIN accounts_user o ON o.id = e.owner_id
+    LEFT JOIN rooms_session s ON s.id = (
+        SELECT MAX(latest.id) FROM rooms_session latest WHERE latest.room_id = e.id)
+    LEFT JOIN rooms_participant p ON p.session_id = s.id AND p.user_id = %(user)s
+    WHERE e.id = %(entry)s AND e.media_type = %(room)s"""
 
 # My Media: the entries on which the user holds a role that counts and is %(wanted)s, in
 # one of the list's orders. Sorting every entry someone sees through their groups, to show
@@ -159,24 +179,36 @@ ARM_HOLDERS = (
     f"a.group_id IN ({MEMBERS} AND m.group_id >"
     f" ({MEMBERS} ORDER BY m.group_id LIMIT 1 OFFSET {GROUP_ARMS - 1}))",
 )
-SEARCH_WORDS = 5  # a search matches this many words at most; unused ones are "%"
+# A search matches up to SEARCH_WORDS words: %(word0)s... are LIKE patterns (like_pattern),
+# %(use0)s... say which are in use.
+SEARCH_WORDS = 5
 ENTRY_TEXT = "UPPER(e.name || ' ' || e.description || ' ' || e.tags)"
-ENTRY_FILTERS = " AND ".join(
-    [
-        "e.media_type = COALESCE(%(type)s, e.media_type)",
-        *(f"{ENTRY_TEXT} LIKE UPPER(%(word{n})s) ESCAPE '\\'" for n in range(SEARCH_WORDS)),
-    ]
-)
+
+
+def _words(text: str) -> str:
+    return "".join(
+        f" AND (%(use{n})s = 0 OR {text} LIKE UPPER(%(word{n})s) ESCAPE '\\')"
+        for n in range(SEARCH_WORDS)
+    )
+
+
+ENTRY_FILTERS = f"e.media_type = COALESCE(%(type)s, e.media_type){_words(ENTRY_TEXT)}"
+# With a role filter other than Owner (%(wanted)s without its bit), the entries the user
+# owns are left out, whatever their groups are granted: the owner holds Owner alone.
+NOT_OWNED = f"""((%(wanted)s & {OWNER_BIT}) <> 0 OR NOT EXISTS (
+            SELECT 1 FROM mediaspace_entryaccess o
+            WHERE o.entry_id = a.entry_id AND o.user_id = %(user)s
+              AND (o.roles & {OWNER_BIT}) <> 0))"""
 MY_MEDIA_ARM = """
     SELECT * FROM (
         SELECT a.entry_id, a.{key} AS sort_key FROM mediaspace_entryaccess a{join}
-        WHERE {holder} AND (a.roles & %(wanted)s) <> 0{filters}
+        WHERE {holder} AND (a.roles & %(wanted)s & {counted}) <> 0 AND {not_owned}{filters}
         ORDER BY a.{key} {order}, a.entry_id {order} LIMIT %(end)s
     ) arm{arm}"""
 MY_MEDIA = """
     SELECT e.id, e.owner_id, e.name, e.media_type, e.duration_seconds, e.thumbnail,
            e.status, e.updated_at, o.display_name, o.first_name, o.last_name, o.username,
-           (SELECT {roles} FROM ({held}) h) AS roles
+           (SELECT {roles} FROM ({held}) h) AS roles, {module} AS module_on, {count} AS listed
     FROM (
         SELECT DISTINCT entry_id, sort_key FROM ({arms}) arms
         ORDER BY sort_key {order}, entry_id {order} LIMIT %(count)s OFFSET %(start)s
@@ -194,6 +226,15 @@ MY_MEDIA_COLUMNS = (
     "status",
     "updated_at",
 )
+# How many entries My Media lists (with the role filter %(wanted)s), up to %(cap)s: an
+# exact count would read every entry someone sees through their groups (thousands), where
+# the first page reads twenty.
+MY_MEDIA_COUNT = f"""(
+    SELECT COUNT(*) FROM (
+        SELECT DISTINCT h.entry_id
+        FROM ({HELD.format(where=f"(a.roles & %(wanted)s & {COUNTED}) <> 0 AND {NOT_OWNED}")}) h
+        LIMIT %(cap)s
+    ) counted)"""
 # The list's orders: the EntryAccess column and the direction.
 SORTS = {
     "-updated": ("entry_updated_at", "DESC"),
@@ -212,13 +253,23 @@ def _my_media_statement(key: str, order: str, filtered: bool) -> str:
             order=order,
             holder=holder,
             arm=arm,
+            counted=COUNTED,
+            not_owned=NOT_OWNED,
             join=" JOIN mediaspace_mediaentry e ON e.id = a.entry_id" if filtered else "",
             filters=f" AND {ENTRY_FILTERS}" if filtered else "",
         )
         for arm, holder in enumerate(ARM_HOLDERS)
     )
-    held = HELD.format(where="a.entry_id = e.id AND (a.roles & %(counted)s) <> 0")
-    return MY_MEDIA.format(roles=ROLES_UNION, held=held, arms=arms, order=order)
+    held = HELD.format(where=f"a.entry_id = e.id AND (a.roles & {COUNTED}) <> 0")
+    return MY_MEDIA.format(
+        roles=ROLES_UNION,
+        held=held,
+        arms=arms,
+        order=order,
+        module=MODULE_ON,
+        # A filtered list is not counted: that would read every match.
+        count="NULL" if filtered else MY_MEDIA_COUNT,
+    )
 
 
 # One statement per order, with and without a type filter or search.
@@ -227,14 +278,6 @@ MY_MEDIA_STATEMENTS = {
     for sort, (key, order) in SORTS.items()
     for filtered in (False, True)
 }
-
-# How many entries My Media lists, up to %(cap)s: an exact count would read every entry
-# someone sees through their groups (thousands), where the first page reads twenty.
-MY_MEDIA_COUNT = f"""
-    SELECT COUNT(*) FROM (
-        SELECT DISTINCT h.entry_id FROM ({HELD.format(where="(a.roles & %(counted)s) <> 0")}) h
-        LIMIT %(cap)s
-    ) counted"""
 
 # The Roles & permissions tab: the users and groups granted a role on the entry, groups
 # first, each kind by name key off its index (models.EntryAccess), after the cursor
@@ -246,37 +289,34 @@ USER_TEXT = (
 )
 
 
-def _words(text: str) -> str:
-    return "".join(f" AND {text} LIKE UPPER(%(word{n})s) ESCAPE '\\'" for n in range(SEARCH_WORDS))
-
-
 def _after(kind: int) -> str:
+    holder = ("a.group_id", "a.user_id")[kind]
     return (
         f"({kind} > %(after_kind)s OR {kind} = %(after_kind)s AND (a.holder_key > %(after_key)s"
-        " OR a.holder_key = %(after_key)s AND a.id > %(after_id)s))"
+        f" OR a.holder_key = %(after_key)s AND {holder} > %(after_id)s))"
     )
 
 
 HOLDERS_PAGE = f"""
     SELECT * FROM (
-        SELECT 0 AS kind, a.id, a.group_id AS holder, a.holder_key, a.roles, g.name,
+        SELECT 0 AS kind, a.group_id AS holder, a.holder_key, a.roles, g.name,
                '' AS display_name, '' AS first_name, '' AS last_name, '' AS email,
                (SELECT COUNT(*) FROM accounts_user_groups m WHERE m.group_id = a.group_id)
         FROM mediaspace_entryaccess a JOIN auth_group g ON g.id = a.group_id
         WHERE a.entry_id = %(entry)s AND a.group_id IS NOT NULL AND (a.roles & %(wanted)s) <> 0
           AND {_after(0)}{_words(GROUP_TEXT)}
-        ORDER BY a.holder_key, a.id LIMIT %(limit)s
+        ORDER BY a.holder_key, a.group_id LIMIT %(limit)s
     ) groups
     UNION ALL
     SELECT * FROM (
-        SELECT 1, a.id, a.user_id, a.holder_key, a.roles, u.username,
+        SELECT 1, a.user_id, a.holder_key, a.roles, u.username,
                u.display_name, u.first_name, u.last_name, u.email, 0
         FROM mediaspace_entryaccess a JOIN accounts_user u ON u.id = a.user_id
         WHERE a.entry_id = %(entry)s AND a.user_id IS NOT NULL AND (a.roles & %(wanted)s) <> 0
           AND {_after(1)}{_words(USER_TEXT)}
-        ORDER BY a.holder_key, a.id LIMIT %(limit)s
+        ORDER BY a.holder_key, a.user_id LIMIT %(limit)s
     ) people
-    ORDER BY 1, 4, 2"""
+    ORDER BY 1, 3, 2"""
 
 # The tab's counts: its users, its groups, and how many of them come after the cursor.
 HOLDERS_COUNT_COLUMNS = f"""
@@ -294,11 +334,37 @@ HOLDERS_COUNT_SEARCHED = f"""{HOLDERS_COUNT_COLUMNS}
       AND (a.group_id IS NOT NULL{_words(GROUP_TEXT)}
            OR a.user_id IS NOT NULL{_words(USER_TEXT)})"""
 
-TABLES = {
-    "mediaspace_entryaccess": EntryAccess,
-    "mediaspace_mediaentry": MediaEntry,
-    "mediaspace_module": Module,
-}
+# Who the Select users combobox offers for an entry, with the roles each is granted on it
+# already. People by the start of any word of their names (accounts.NameKey), walking the
+# key index in order from the longest word %(low0)s..%(high0)s and stopping early; each
+# further word %(low1)s..%(high1)s... (used when %(use1)s...) must start another of their
+# keys. The owner and inactive people are left out.
+OTHER_WORD = """
+      AND (%(use{n})s = 0 OR EXISTS (SELECT 1 FROM accounts_namekey other
+           WHERE other.user_id = k.user_id
+             AND other.key >= %(low{n})s AND other.key < %(high{n})s))"""
+SUGGEST_USERS = f"""
+    SELECT u.id, u.username, u.first_name, u.last_name, u.email, u.display_name,
+           (SELECT a.roles FROM mediaspace_entryaccess a
+            WHERE a.entry_id = %(entry)s AND a.user_id = u.id)
+    FROM accounts_namekey k
+    JOIN accounts_user u ON u.id = k.user_id
+    WHERE k.key >= %(low0)s AND k.key < %(high0)s AND u.is_active = %(active)s
+      AND u.id <> %(owner)s{"".join(OTHER_WORD.format(n=n) for n in range(1, SEARCH_WORDS))}
+    ORDER BY k.key, k.user_id
+    LIMIT %(limit)s"""
+# Groups whose name holds every word, by name, with their member counts.
+SUGGEST_GROUPS = f"""
+    SELECT g.id, g.name,
+           (SELECT COUNT(*) FROM accounts_user_groups m WHERE m.group_id = g.id),
+           (SELECT a.roles FROM mediaspace_entryaccess a
+            WHERE a.entry_id = %(entry)s AND a.group_id = g.id)
+    FROM (
+        SELECT g.id, g.name FROM auth_group g
+        WHERE 1 = 1{_words("UPPER(g.name)")}
+        ORDER BY LOWER(g.name), g.id LIMIT %(limit)s
+    ) g
+    ORDER BY LOWER(g.name), g.id"""
 
 
 def _run(sql: str, params: dict[str, Any]) -> list[tuple]:
@@ -315,7 +381,21 @@ def _aware(value: Any) -> Any:
 
 
 def _module_params() -> dict[str, Any]:
-    return {"module": Module.Name.CHAT_AND_COLLABORATION}
+    """Return the parameters of MODULE_ON and COUNTED."""
+    return {
+        "module": Module.Name.CHAT_AND_COLLABORATION,
+        "counted_on": counted_bits(True),
+        "counted_off": counted_bits(False),
+    }
+
+
+def _search_params(words: Sequence[str]) -> dict[str, Any]:
+    """Return the parameters of `_words`: each word as a LIKE pattern, and which are used."""
+    params: dict[str, Any] = {}
+    for n in range(SEARCH_WORDS):
+        params[f"word{n}"] = like_pattern(words[n]) if n < len(words) else ""
+        params[f"use{n}"] = int(n < len(words))
+    return params
 
 
 # Reads ------------------------------------------------------------------------------
@@ -340,20 +420,54 @@ def entry_for_user(user: User, entry_id: int) -> EntryView | None:
     One query: the entry, its owner's names, the module's switch and the user's rows.
     """
     rows = _run(ENTRY_FOR_USER, {"entry": entry_id, "user": user.pk, **_module_params()})
+    return _entry_view(rows[0]) if rows else None
+
+
+def _entry_view(row: Sequence[Any]) -> EntryView:
+    """Return the EntryView of a row of ENTRY_SELECT's columns (and maybe more after them)."""
+    split, owner_end = len(ENTRY_COLUMNS), len(ENTRY_COLUMNS) + len(OWNER_COLUMNS)
+    entry = MediaEntry.from_db(connection.alias, ENTRY_COLUMNS, [_aware(v) for v in row[:split]])
+    owner = User.from_db(connection.alias, OWNER_COLUMNS, row[split:owner_end])
+    MediaEntry._meta.get_field("owner").set_cached_value(entry, owner)
+    module_on, bits = bool(row[owner_end]), row[owner_end + 1]
+    return EntryView(entry, roles_held([bits], module_on=module_on), module_on)
+
+
+@dataclass(frozen=True)
+class RoomView:
+    """A room as `entry_for_user` gives an entry, with its latest session and the user's
+    row in it (each as a dict of ROOM_FOR_USER's columns, or None)."""
+
+    view: EntryView
+    session: dict[str, Any] | None
+    participant: dict[str, Any] | None
+
+
+def room_for_user(user: User, entry_id: int) -> RoomView | None:
+    """Return the room with the user's roles and their place in its latest session; None
+    if there is no such room. One query."""
+    params = {"entry": entry_id, "user": user.pk, "room": MediaEntry.Type.ROOM}
+    rows = _run(ROOM_FOR_USER, params | _module_params())
     if not rows:
         return None
     row = rows[0]
-    split = len(ENTRY_COLUMNS)
-    entry = MediaEntry.from_db(connection.alias, ENTRY_COLUMNS, [_aware(v) for v in row[:split]])
-    owner = User.from_db(connection.alias, OWNER_COLUMNS, row[split : split + len(OWNER_COLUMNS)])
-    MediaEntry._meta.get_field("owner").set_cached_value(entry, owner)
-    module_on, bits = bool(row[-2]), row[-1]
-    return EntryView(entry, roles_held([bits], module_on=module_on), module_on)
+    start = len(ENTRY_COLUMNS) + len(OWNER_COLUMNS) + 2
+    session = dict(zip(SESSION_COLUMNS, row[start : start + len(SESSION_COLUMNS)], strict=True))
+    participant = dict(zip(PARTICIPANT_COLUMNS, row[start + len(SESSION_COLUMNS) :], strict=True))
+    for values in (session, participant):
+        for name, value in values.items():
+            values[name] = _aware(value)
+    return RoomView(
+        _entry_view(row),
+        session if session["id"] is not None else None,
+        participant if participant["id"] is not None else None,
+    )
 
 
 def module_on() -> bool:
     """Return whether the ChatandCollaboration module is on."""
-    return Module.objects.filter(name=Module.Name.CHAT_AND_COLLABORATION, enabled=True).exists()
+    rows = _run(MODULE_NOW, _module_params())
+    return bool(rows[0][0])
 
 
 def principal_roles(entry: MediaEntry | int, principal: User | Group) -> frozenset[Role]:
@@ -371,13 +485,53 @@ def holders_roles(
     """Return what these users and groups are granted on the entry, by ("user"|"group", id)."""
     if not user_ids and not group_ids:
         return {}
-    rows = EntryAccess.objects.filter(
-        Q(user_id__in=user_ids) | Q(group_id__in=group_ids), entry=entry
-    ).values_list("user_id", "group_id", "roles")
+    rows = _holders_rows(entry, user_ids, group_ids).values_list("user_id", "group_id", "roles")
     return {
         ("group", group_id) if group_id else ("user", user_id): roles_of(bits & GRANTED_BITS)
         for user_id, group_id, bits in rows
     }
+
+
+def _holders_rows(entry: MediaEntry, user_ids: Sequence[int], group_ids: Sequence[int]):
+    """Return the rows of these users and groups on the entry: one query, each kind off
+    its (entry, holder) index."""
+    rows = EntryAccess.objects.filter(entry=entry)
+    return rows.filter(user_id__in=user_ids).union(rows.filter(group_id__in=group_ids), all=True)
+
+
+def suggested_users(
+    entry: MediaEntry, ranges: Sequence[tuple[str, str]], limit: int
+) -> list[tuple[User, tuple[Role, ...]]]:
+    """Return the first active users (not the owner) with a key in each range (the first
+    range the longest word's), with what they are granted on the entry. A user found by
+    several keys comes once."""
+    params: dict[str, Any] = {
+        "entry": entry.pk,
+        "owner": entry.owner_id,
+        "active": True,
+        "limit": limit * 3,
+    }
+    for n in range(SEARCH_WORDS):
+        low, high = ranges[n] if n < len(ranges) else ("", "")
+        params |= {f"low{n}": low, f"high{n}": high, f"use{n}": int(n < len(ranges))}
+    found = list(dict.fromkeys(_run(SUGGEST_USERS, params)))[:limit]
+    fields = ("id", "username", "first_name", "last_name", "email", "display_name")
+    return [
+        (User.from_db(connection.alias, fields, row[:-1]), roles_of((row[-1] or 0) & GRANTED_BITS))
+        for row in found
+    ]
+
+
+def suggested_groups(
+    entry: MediaEntry, words: Sequence[str], limit: int
+) -> list[tuple[int, str, int, tuple[Role, ...]]]:
+    """Return the id, name, member count and roles on the entry of the first groups whose
+    name holds every word."""
+    params = {"entry": entry.pk, "limit": limit, **_search_params(words)}
+    return [
+        (pk, name, members, roles_of((bits or 0) & GRANTED_BITS))
+        for pk, name, members, bits in _run(SUGGEST_GROUPS, params)
+    ]
 
 
 def holders_of(entry: MediaEntry, roles: Iterable[Role]) -> dict[tuple[str, int], tuple[Role, ...]]:
@@ -403,54 +557,60 @@ class ListedEntry:
 MY_MEDIA_COUNT_CAP = 1000
 
 
+@dataclass(frozen=True)
+class MyMedia:
+    """Rows of My Media, with the module's switch and how many entries it lists in all
+    (up to MY_MEDIA_COUNT_CAP + 1; None when filtered, or when there are no rows)."""
+
+    rows: list[ListedEntry]
+    module_on: bool
+    listed: int | None
+
+
 def my_media(
     user: User,
     *,
-    module_on: bool,
     wanted: Iterable[Role] | None,
     sort: str,
     media_type: str = "",
     words: Sequence[str] = (),
     start: int = 0,
     stop: int,
-) -> list[ListedEntry]:
+) -> MyMedia:
     """Return rows start..stop of the entries on which the user holds a role (one of
-    `wanted`, all when None) that counts, in the order `sort`, with the type and words."""
-    counted = counted_bits(module_on)
-    wanted_bits = counted & (bits_of(wanted) if wanted is not None else ALL_BITS)
+    `wanted`, all when None) that counts, in the order `sort`, with the type and words.
+
+    One query: the page's rows with the user's roles on each, the module's switch and,
+    unfiltered, the count.
+    """
     filtered = bool(media_type or words)
     params: dict[str, Any] = {
         "user": user.pk,
-        "counted": counted,
-        "wanted": wanted_bits,
+        "wanted": bits_of(wanted) if wanted is not None else ALL_BITS,
         "end": stop,
         "count": stop - start,
         "start": start,
         "type": media_type or None,
+        "cap": MY_MEDIA_COUNT_CAP + 1,
+        **_module_params(),
+        **_search_params(words),
     }
-    for n in range(SEARCH_WORDS):
-        params[f"word{n}"] = like_pattern(words[n]) if n < len(words) else "%"
-    if not wanted_bits:
-        return []
     rows = _run(MY_MEDIA_STATEMENTS[sort, filtered], params)
-    listed = []
+    if not rows:
+        return MyMedia([], module_on(), None if filtered else 0)
     split = len(MY_MEDIA_COLUMNS)
-    for row in rows:
-        entry = MediaEntry.from_db(
-            connection.alias, MY_MEDIA_COLUMNS, [_aware(v) for v in row[:split]]
+    on = bool(rows[0][split + 5])
+    listed = [
+        ListedEntry(
+            MediaEntry.from_db(
+                connection.alias, MY_MEDIA_COLUMNS, [_aware(v) for v in row[:split]]
+            ),
+            tuple(row[split : split + 4]),
+            roles_held([row[split + 4]], module_on=on),
         )
-        listed.append(
-            ListedEntry(
-                entry, tuple(row[split : split + 4]), roles_held([row[-1]], module_on=module_on)
-            )
-        )
-    return listed
-
-
-def my_media_count(user: User, *, module_on: bool) -> int:
-    """Return how many entries My Media lists for the user, up to MY_MEDIA_COUNT_CAP + 1."""
-    params = {"user": user.pk, "counted": counted_bits(module_on), "cap": MY_MEDIA_COUNT_CAP + 1}
-    return _run(MY_MEDIA_COUNT, params)[0][0]
+        for row in rows
+    ]
+    return MyMedia(listed, on, rows[0][split + 6])
 
 
 def like_pattern(word: str) -> str:
@@ -466,7 +626,7 @@ class Holder:
     kind: str  # "user" or "group"
     pk: int
     roles: tuple[Role, ...]
-    position: tuple[int, str, int]  # kind (0 groups, 1 people), name key, row id
+    position: tuple[int, str, int]  # kind (0 groups, 1 people), name key, id
     name: str  # a group's name; a user's username
     display_name: str = ""
     first_name: str = ""
@@ -482,17 +642,15 @@ def _holder_params(
     wanted: Iterable[Role] | None,
     words: Sequence[str],
 ) -> dict[str, Any]:
-    kind, key, row_id = after
+    kind, key, holder_id = after
     params: dict[str, Any] = {
         "entry": entry.pk,
         "wanted": GRANTED_BITS & (bits_of(wanted) if wanted is not None else ALL_BITS),
         "after_kind": kind,
         "after_key": key,
-        "after_id": row_id,
+        "after_id": holder_id,
     }
-    for n in range(SEARCH_WORDS):
-        params[f"word{n}"] = like_pattern(words[n]) if n < len(words) else "%"
-    return params
+    return params | _search_params(words)
 
 
 def holders_page(
@@ -507,13 +665,13 @@ def holders_page(
     params = _holder_params(entry, after=after, wanted=wanted, words=words) | {"limit": limit}
     holders = []
     for row in _run(HOLDERS_PAGE, params)[:limit]:
-        kind, row_id, pk, key, bits, name, display_name, first_name, last_name, email, members = row
+        kind, pk, key, bits, name, display_name, first_name, last_name, email, members = row
         holders.append(
             Holder(
                 kind="user" if kind else "group",
                 pk=pk,
                 roles=roles_of(bits & GRANTED_BITS),
-                position=(kind, key, row_id),
+                position=(kind, key, pk),
                 name=name,
                 display_name=display_name,
                 first_name=first_name,
@@ -547,15 +705,15 @@ def holder_positions(
     groups = [pk for kind, pk in keys if kind == "group"]
     if not keys:
         return {}
-    rows = EntryAccess.objects.filter(
-        Q(user_id__in=users) | Q(group_id__in=groups), entry=entry
-    ).values_list("id", "user_id", "group_id", "holder_key", "roles")
+    rows = _holders_rows(entry, users, groups).values_list(
+        "user_id", "group_id", "holder_key", "roles"
+    )
     return {
         ("group", group_id) if group_id else ("user", user_id): (
-            (0 if group_id else 1, key, row_id),
+            (0, key, group_id) if group_id else (1, key, user_id),
             bits & GRANTED_BITS,
         )
-        for row_id, user_id, group_id, key, bits in rows
+        for user_id, group_id, key, bits in rows
     }
 
 

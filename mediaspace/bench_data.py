@@ -31,7 +31,6 @@ from mediaspace.permissions import (
     COLLABORATOR_ROLES,
     MODERATOR_ROLES,
     Role,
-    roles_for_entries,
     sorted_roles,
 )
 from rooms.models import (
@@ -472,7 +471,7 @@ def _seed_live_session(
                 roles=[
                     role.value
                     for role in sorted_roles(
-                        session_roles(roles_for_entries(person, [entry])[entry.pk])
+                        session_roles(access.entry_for_user(person, entry.pk).roles)
                     )
                 ],
                 joined_at=now,

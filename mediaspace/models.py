@@ -211,7 +211,7 @@ class EntryAccess(models.Model):
             # An entry's groups, then its people, in the Roles & permissions tab's order.
             *(
                 models.Index(
-                    fields=["entry", "holder_key", "id"],
+                    fields=["entry", "holder_key", holder],
                     condition=Q(**{f"{holder}__isnull": False}),
                     name=f"entry_access_{holder}s",
                 )

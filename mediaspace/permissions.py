@@ -137,21 +137,6 @@ def get_entry_for_user(user: User, entry_id: int, *, need: str | None = None) ->
     return found
 
 
-def roles_for_entries(user: User, entries: Iterable[MediaEntry]) -> dict[int, frozenset[Role]]:
-    """Return the user's roles on each entry, as the rule counts them, in two queries."""
-    entries = list(entries)
-    module_on = access.module_on()
-    held: dict[int, list[int]] = {entry.pk: [] for entry in entries}
-    rows = access.EntryAccess.objects.filter(
-        access.held_q(user), entry__in=[entry.pk for entry in entries]
-    ).values_list("entry_id", "roles")
-    for entry_id, bits in rows:
-        held[entry_id].append(bits)
-    return {
-        entry_id: access.roles_held(bits, module_on=module_on) for entry_id, bits in held.items()
-    }
-
-
 def principal_roles(entry: MediaEntry, principal: User | Group) -> frozenset[Role]:
     """Return the roles granted to this user or group itself (not through its groups)."""
     return access.principal_roles(entry, principal)

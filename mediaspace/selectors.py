@@ -12,10 +12,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from django.contrib.auth.models import Group
-from django.db.models import Count, Exists, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce, Lower
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 
-from accounts.models import NameKey, User, search_words
+from accounts.models import User, search_words
 from mediaspace import access, permissions
 from mediaspace.models import AccessChange, MediaEntry
 from mediaspace.permissions import Access, Role
@@ -85,16 +85,14 @@ def my_media_page(
 ) -> MediaPage:
     """Return rows start..stop of My Media: the entries the user holds a role on.
 
-    Two queries (the module's switch, the page with the user's roles on each row), and a
-    third to count an unfiltered list longer than the page.
+    One query (access.my_media): the page's rows with the user's roles on each, and for a
+    list without search or filters, how many entries it holds.
     """
     role = role if role in ROLE_FILTERS else ""
     sort = sort if sort in access.SORTS else "-updated"
     words = search_terms(search)
-    module_on = access.module_on()
     found = access.my_media(
         user,
-        module_on=module_on,
         wanted=ROLE_FILTERS.get(role),
         sort=sort,
         media_type=media_type,
@@ -102,26 +100,22 @@ def my_media_page(
         start=start,
         stop=stop + 1,
     )
-    has_more = len(found) > stop - start
+    has_more = len(found.rows) > stop - start
     rows = []
-    for listed in found[: stop - start]:
+    for listed in found.rows[: stop - start]:
         entry = listed.entry
         owner_name = "" if entry.owner_id == user.pk else User.name_from(*listed.owner_names)
-        rows.append(
-            MediaRow(
-                entry=entry, access=Access(entry, listed.roles, module_on), owner_name=owner_name
-            )
-        )
+        found_access = Access(entry, listed.roles, found.module_on)
+        rows.append(MediaRow(entry=entry, access=found_access, owner_name=owner_name))
     total: int | None = None
     at_least = None
     if not (has_more or start):
         total = start + len(rows)
-    elif not (words or media_type or role):
-        counted = access.my_media_count(user, module_on=module_on)
-        if counted > access.MY_MEDIA_COUNT_CAP:
+    elif found.listed is not None:
+        if found.listed > access.MY_MEDIA_COUNT_CAP:
             at_least = access.MY_MEDIA_COUNT_CAP
         else:
-            total = counted
+            total = found.listed
     return MediaPage(rows=rows, total=total, start=start, has_more=has_more, at_least=at_least)
 
 
@@ -135,7 +129,7 @@ ACTIVITY_SIZE = 10
 SUGGESTION_LIMIT = 8
 
 # A row's place in the list: groups (0) before people (1), then by name key, then by the
-# row's id (access.Holder.position).
+# group's or person's id (access.Holder.position).
 Position = tuple[int, str, int]
 LIST_START: Position = (-1, "", 0)
 LIST_END: Position = (2, "", 0)
@@ -432,7 +426,9 @@ def _changed_rows(
     )
     found: dict[tuple[str, int], tuple[AccessRow, bool, bool]] = {}
     for group in groups if group_ids else ():
-        position, bits = positions.get(("group", group.pk), ((0, access.holder_key(group), 0), 0))
+        position, bits = positions.get(
+            ("group", group.pk), ((0, access.holder_key(group), group.pk), 0)
+        )
         holder = access.Holder(
             kind="group",
             pk=group.pk,
@@ -443,7 +439,9 @@ def _changed_rows(
         )
         found["group", group.pk] = (_row(holder), group.pk in group_matches, position > state.after)
     for user in users if user_ids else ():
-        position, bits = positions.get(("user", user.pk), ((1, access.holder_key(user), 0), 0))
+        position, bits = positions.get(
+            ("user", user.pk), ((1, access.holder_key(user), user.pk), 0)
+        )
         holder = access.Holder(
             kind="user",
             pk=user.pk,
@@ -511,22 +509,28 @@ def access_activity(entry: MediaEntry, limit: int = ACTIVITY_SIZE) -> list[Activ
     """Return the latest grants, changes and removals on the entry, newest first."""
     changes = (
         AccessChange.objects.filter(entry=entry)
-        .select_related("actor")
-        .only(
+        .order_by("-created_at", "-id")
+        .values_list(
             "principal_name",
             "before",
             "after",
             "created_at",
-            "actor__username",
+            "actor_id",
             "actor__display_name",
             "actor__first_name",
             "actor__last_name",
-        )
-        .order_by("-created_at", "-id")[:limit]
+            "actor__username",
+        )[:limit]
     )
     return [
-        ActivityItem.of(change, change.actor.name if change.actor else ACTIVITY_NO_ACTOR)
-        for change in changes
+        ActivityItem(
+            actor=User.name_from(*names) if actor_id else ACTIVITY_NO_ACTOR,
+            principal_name=principal_name,
+            before=before,
+            after=after,
+            created_at=created_at,
+        )
+        for principal_name, before, after, created_at, actor_id, *names in changes
     ]
 
 
@@ -564,66 +568,29 @@ def principals_suggest(
     """Return users (by the start of any of their names) and groups matching the query.
 
     Inactive users and the owner are left out; each suggestion says what it holds already.
+    Two queries (access.suggested_users, access.suggested_groups).
     """
-    words = search_words(query.replace("\x00", ""))
+    query = query.replace("\x00", "")
+    words = search_words(query)[: access.SEARCH_WORDS]
     if not words or len("".join(words)) < 2:
         return []
-    users = _suggested_users(entry, words, limit)
-    groups = _suggested_groups(query.replace("\x00", "").split(), max(3, limit // 2))
-    held = access.holders_roles(
-        entry, user_ids=[user.pk for user in users], group_ids=[group.pk for group in groups]
+    # The longest word first: its range is the one walked.
+    ranges = [_prefix_range(word) for word in sorted(words, key=len, reverse=True)]
+    users = access.suggested_users(entry, ranges, limit)
+    groups = access.suggested_groups(
+        entry, query.split()[: access.SEARCH_WORDS], max(3, limit // 2)
     )
     suggestions = [
-        Suggestion(
-            kind="group",
-            pk=group.pk,
-            label=group.name,
-            detail=members_label(group.members),
-            holds=held.get(("group", group.pk), ()),
-        )
-        for group in groups
+        Suggestion(kind="group", pk=pk, label=name, detail=members_label(members), holds=holds)
+        for pk, name, members, holds in groups
     ] + [
         Suggestion(
             kind="user",
             pk=user.pk,
             label=user.name,
             detail=user.email or user.username,
-            holds=held.get(("user", user.pk), ()),
+            holds=holds,
         )
-        for user in users
+        for user, holds in users
     ]
     return suggestions[:limit]
-
-
-def _suggested_users(entry: MediaEntry, words: list[str], limit: int) -> list[User]:
-    """Return the first active users, other than the owner, with a name starting each word.
-
-    The query walks the name-key index in order from the longest word and stops early: the
-    first matches alphabetically by the word that matched, with no sort over everyone whose
-    name starts so. A user found by several of their keys comes once.
-    """
-    longest = max(words, key=len)
-    low, high = _prefix_range(longest)
-    keys = NameKey.objects.filter(key__gte=low, key__lt=high, user__is_active=True).exclude(
-        user_id=entry.owner_id
-    )
-    for word in words:
-        if word != longest:
-            low, high = _prefix_range(word)
-            keys = keys.filter(
-                Exists(
-                    NameKey.objects.filter(user_id=OuterRef("user_id"), key__gte=low, key__lt=high)
-                )
-            )
-    fields = ("id", "username", "first_name", "last_name", "email", "display_name")
-    rows = keys.order_by("key", "user_id").values_list(*(f"user__{name}" for name in fields))
-    found = list(dict.fromkeys(rows[: limit * 3]))[:limit]
-    return [User(**dict(zip(fields, row, strict=True))) for row in found]
-
-
-def _suggested_groups(words: list[str], limit: int) -> list[Group]:
-    """Return the first groups whose name has each word, with their member counts."""
-    groups = Group.objects.all()
-    for word in words:
-        groups = groups.filter(name__icontains=word)
-    return list(groups.annotate(members=_member_count()).order_by(Lower("name"))[:limit])

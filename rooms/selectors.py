@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
 
-from django.db.models import BooleanField, ExpressionWrapper, FilteredRelation, Q, TextField
+from django.db.models import BooleanField, ExpressionWrapper, Q, TextField
 from django.db.models.functions import Cast
 from django.http import Http404
 from django.utils import timezone
@@ -186,66 +186,57 @@ class Standing:
         return Cursor(self.session_id or 0, self.seq, self.roles_changed, self.chat_on)
 
 
-SESSION_FIELDS = ("id", "state", "locked", "seq", "presence_checked_at")
-PARTICIPANT_FIELDS = ("id", "roles", "left_at", "removed_at", "chat_blocked_at", "last_seen_at")
-
-
-def _standing(user: User, view: access.EntryView) -> Standing:
-    """Return where the user stands in the room `view` shows: one query for the session."""
-    latest = (
-        Session.objects.filter(room_id=view.entry.pk)
-        .annotate(me=FilteredRelation("participants", condition=Q(participants__user=user)))
-        .order_by("-id")
-        .values_list(*SESSION_FIELDS, *(f"me__{name}" for name in PARTICIPANT_FIELDS))[:1]
-    )
-    row = next(iter(latest), None) or (None,) * (len(SESSION_FIELDS) + len(PARTICIPANT_FIELDS))
-    session_id, state, locked, seq, checked_at, *rest = row
-    participant_id, roles, left_at, removed_at, chat_blocked_at, last_seen_at = rest
+def _standing(user: User, found: access.RoomView) -> Standing:
+    """Return where the user stands in the room `found` shows."""
+    session = found.session or {}
+    me = found.participant or {}
+    roles = me.get("roles")
+    if isinstance(roles, str):  # JSON read by hand
+        roles = json.loads(roles)
     return Standing(
-        entry=view.entry,
-        module_on=view.module_on,
-        session_id=session_id,
-        session_state=state,
-        session_locked=bool(locked),
-        seq=seq or 0,
-        participant_id=participant_id,
+        entry=found.view.entry,
+        module_on=found.view.module_on,
+        session_id=session.get("id"),
+        session_state=session.get("state"),
+        session_locked=bool(session.get("locked")),
+        seq=session.get("seq") or 0,
+        participant_id=me.get("id"),
         joined_roles=session_roles(roles or []),
-        present=participant_id is not None and left_at is None and removed_at is None,
-        removed=removed_at is not None,
-        chat_blocked=chat_blocked_at is not None,
+        present=bool(me) and me["left_at"] is None and me["removed_at"] is None,
+        removed=me.get("removed_at") is not None,
+        chat_blocked=me.get("chat_blocked_at") is not None,
         user_id=user.pk,
-        last_seen_at=last_seen_at,
-        presence_checked_at=checked_at,
-        roles=view.roles,
+        last_seen_at=me.get("last_seen_at"),
+        presence_checked_at=session.get("presence_checked_at"),
+        roles=found.view.roles,
     )
 
 
 def standing(user: User, entry_id: int) -> Standing | None:
     """Return where the user stands in the room, or None when there is no such room.
 
-    It does not check that the user may see the room: see `standing_for_user`.
+    One query (mediaspace.access.room_for_user): the hot path, as every page in a room
+    polls every two seconds. It does not check that the user may see the room: see
+    `standing_for_user`.
     """
-    view = access.entry_for_user(user, entry_id)
-    if view is None or not view.entry.is_room:
-        return None
-    return _standing(user, view)
+    found = access.room_for_user(user, entry_id)
+    return _standing(user, found) if found is not None else None
 
 
 def standing_for_user(user: User, entry_id: int) -> Standing:
-    """Return where the user stands in a room they may see, with their roles now; or 404.
-
-    Two queries: the entry with the user's roles (mediaspace.access), then the session.
-    """
-    view = access.entry_for_user(user, entry_id)
-    if view is None or not view.entry.is_room or not view.visible:
+    """Return where the user stands in a room they may see, with their roles now; or 404."""
+    found = access.room_for_user(user, entry_id)
+    if found is None or not found.view.visible:
         raise Http404("No such room.")
-    return _standing(user, view)
+    return _standing(user, found)
 
 
 def room_standing(found: Access, user: User) -> Standing:
     """Return where the user stands in a room already fetched and authorised."""
-    view = access.EntryView(found.entry, found.roles, found.moderation_on)
-    return _standing(user, view)
+    here = standing(user, found.entry.pk)
+    if here is None:
+        raise Http404("No such room.")
+    return here
 
 
 @dataclass(frozen=True)

@@ -345,7 +345,7 @@ class Migration(migrations.Migration):
             model_name="entryaccess",
             index=models.Index(
                 condition=models.Q(("group__isnull", False)),
-                fields=["entry", "holder_key", "id"],
+                fields=["entry", "holder_key", "group"],
                 name="entry_access_groups",
             ),
         ),
@@ -353,7 +353,7 @@ class Migration(migrations.Migration):
             model_name="entryaccess",
             index=models.Index(
                 condition=models.Q(("user__isnull", False)),
-                fields=["entry", "holder_key", "id"],
+                fields=["entry", "holder_key", "user"],
                 name="entry_access_users",
             ),
         ),

@@ -75,11 +75,11 @@ def test_group_members_current_and_later_hold_the_permissions(olivia, room):
     group.user_set.add(later)
 
     for member in (current, later):
-        roles = permissions.roles_for_entries(member, [room])[room.pk]
+        roles = permissions.get_entry_for_user(member, room.pk).roles
         assert roles == {Role.ROOM_MODERATOR, Role.CHAT_MODERATOR}
 
     group.user_set.remove(later)
-    assert permissions.roles_for_entries(later, [room])[room.pk] == frozenset()
+    assert access.entry_for_user(later, room.pk).roles == frozenset()
 
 
 def test_adding_never_removes_what_is_held(olivia, room, rita):
@@ -193,8 +193,8 @@ def test_while_the_module_is_off_grants_are_kept_but_grant_nothing(olivia, room,
     Module.objects.update(enabled=False)
 
     assert permissions.principal_roles(room, rita) == {Role.ROOM_MODERATOR}
-    assert permissions.roles_for_entries(rita, [room])[room.pk] == set()
-    assert access.my_media(rita, module_on=False, wanted=None, sort="-updated", stop=20) == []
+    assert access.entry_for_user(rita, room.pk).roles == set()
+    assert access.my_media(rita, wanted=None, sort="-updated", stop=20).rows == []
 
 
 def test_a_failure_half_way_changes_nothing(olivia, room, paula):

@@ -71,7 +71,7 @@ def test_the_poll_notes_presence_at_most_every_refresh(as_paula, live, paula, op
     assert timezone.now() - first < timedelta(seconds=5)
     assert live.participants.get(user=paula).last_seen_at == first
     # Nothing new costs four queries; every PRESENCE_REFRESH, one UPDATE more.
-    assert (len(quiet), len(noting)) == (4, 5)
+    assert (len(quiet), len(noting)) == (3, 4)
     assert noting[-1]["sql"].startswith("UPDATE")
     assert people_events(live) == 4  # the joins only: noting presence tells nobody
 
