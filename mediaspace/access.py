@@ -33,6 +33,7 @@ from django.utils import timezone
 from accounts.models import User
 from mediaspace.models import (
     ROLE_CODENAMES,
+    AccessChange,
     EntryAccess,
     MediaEntry,
     MediaEntryGroupObjectPermission,
@@ -150,10 +151,11 @@ ENTRY_FOR_USER = f"""{ENTRY_SELECT}
 
 # A room, as ENTRY_FOR_USER reads an entry, with its latest session and the user's place
 # in it: what the room's every poll needs (rooms.selectors.Standing).
-SESSION_COLUMNS = ("id", "state", "locked", "seq", "presence_checked_at")
+SESSION_COLUMNS = ("id", "state", "locked", "presence_checked_at")
 PARTICIPANT_COLUMNS = ("id", "roles", "left_at", "removed_at", "chat_blocked_at", "last_seen_at")
 ROOM_FOR_USER = f"""{ENTRY_SELECT},
            {", ".join(f"s.{column}" for column in SESSION_COLUMNS)},
+           (SELECT MAX(ev.seq) FROM rooms_roomevent ev WHERE ev.session_id = s.id),
            {", ".join(f"p.{column}" for column in PARTICIPANT_COLUMNS)}
     FROM mediaspace_mediaentry e
     JOIN accounts_user o ON o.id = e.owner_id
@@ -161,13 +163,16 @@ ROOM_FOR_USER = f"""{ENTRY_SELECT},
         SELECT MAX(latest.id) FROM rooms_session latest WHERE latest.room_id = e.id)
     LEFT JOIN rooms_participant p ON p.session_id = s.id AND p.user_id = %(user)s
     WHERE e.id = %(entry)s AND e.media_type = %(room)s"""
+# The same, locking the room's entry row until the transaction ends, for a change to the
+# room (SQLite's transactions here take the database's lock at BEGIN: see settings).
+ROOM_FOR_USER_LOCKED = ROOM_FOR_USER + ("" if connection.vendor == "sqlite" else " FOR UPDATE OF e")
 
 # My Media: the entries on which the user holds a role that counts and is %(wanted)s, in
 # one of the list's orders. Sorting every entry someone sees through their groups, to show
-# twenty, would read thousands; instead each holder's rows come in order off its index
-# ((holder, key, entry, roles): models.EntryAccess), one arm each: the user's own, and
-# their first GROUP_ARMS groups' one by one. The groups past those share one last arm,
-# which sorts its rows. Each arm stops at the page's end, and so does their merge.
+# twenty, would read thousands; instead each holder's rows come in order off an index
+# (models.EntryAccess), one arm each: the user's own, and their first GROUP_ARMS groups'
+# one by one. The groups past those share one last arm, which sorts its rows. The arms
+# are merged in order, each entry once, and the merge stops at the page's end.
 GROUP_ARMS = 8
 MEMBERS = "SELECT m.group_id FROM accounts_user_groups m WHERE m.user_id = %(user)s"
 ARM_HOLDERS = (
@@ -199,20 +204,66 @@ NOT_OWNED = f"""((%(wanted)s & {OWNER_BIT}) <> 0 OR NOT EXISTS (
             SELECT 1 FROM mediaspace_entryaccess o
             WHERE o.entry_id = a.entry_id AND o.user_id = %(user)s
               AND (o.roles & {OWNER_BIT}) <> 0))"""
-MY_MEDIA_ARM = """
-    SELECT * FROM (
-        SELECT a.entry_id, a.{key} AS sort_key FROM mediaspace_entryaccess a{join}
-        WHERE {holder} AND (a.roles & %(wanted)s & {counted}) <> 0 AND {not_owned}{filters}
-        ORDER BY a.{key} {order}, a.entry_id {order} LIMIT %(end)s
-    ) arm{arm}"""
+ARM = f"""
+        SELECT a.entry_id, a.{{key}} AS sort_key FROM mediaspace_entryaccess a{{join}}
+        WHERE {{holder}} AND (a.roles & %(wanted)s & {COUNTED}) <> 0 AND {NOT_OWNED}{{filters}}"""
+# PostgreSQL: each arm stops at %(end)s by itself (it would otherwise read whole before
+# merging), and a Unique over their Merge Append reads them only as far as needed.
+LIMITED_ARM = """
+        (SELECT entry_id, sort_key FROM ({arm}
+            ORDER BY a.{key} {order}, a.entry_id {order} LIMIT {end}) arm{n})"""
+MERGED = {
+    # SQLite runs a UNION with its ORDER BY and LIMIT as a merge of arms that each read
+    # their holder's index in order, dropping an entry held several ways as it goes.
+    "sqlite": """{arms_union}
+        ORDER BY sort_key {order}, entry_id {order} LIMIT {count} OFFSET {start}""",
+    "postgresql": """
+        SELECT DISTINCT entry_id, sort_key FROM ({arms_union_all}
+            ORDER BY sort_key {order}, entry_id {order}) merged
+        ORDER BY sort_key {order}, entry_id {order} LIMIT {count} OFFSET {start}""",
+}
+
+
+def merged(
+    *,
+    key: str,
+    order: str,
+    filtered: bool,
+    count: str = "%(count)s",
+    start: str = "%(start)s",
+    end: str = "%(end)s",
+) -> str:
+    """Return a SELECT of (entry_id, sort_key) rows `start`.. of `count`: the entries the
+    user holds a role on that counts and is %(wanted)s, by `key` then entry, each once.
+
+    `key` is an EntryAccess column (entry_id itself, for a count); `filtered` applies the
+    type %(type)s and the search words; `end` is where the page ends (start + count).
+    """
+    arms = []
+    for n, holder in enumerate(ARM_HOLDERS):
+        arm = ARM.format(
+            key=key,
+            holder=holder,
+            join=" JOIN mediaspace_mediaentry e ON e.id = a.entry_id" if filtered else "",
+            filters=f" AND {ENTRY_FILTERS}" if filtered else "",
+        )
+        if connection.vendor != "sqlite":
+            arm = LIMITED_ARM.format(arm=arm, key=key, order=order, n=n, end=end)
+        arms.append(arm)
+    return MERGED["sqlite" if connection.vendor == "sqlite" else "postgresql"].format(
+        arms_union=" UNION".join(arms),
+        arms_union_all=" UNION ALL".join(arms),
+        order=order,
+        count=count,
+        start=start,
+    )
+
+
 MY_MEDIA = """
     SELECT e.id, e.owner_id, e.name, e.media_type, e.duration_seconds, e.thumbnail,
            e.status, e.updated_at, o.display_name, o.first_name, o.last_name, o.username,
            (SELECT {roles} FROM ({held}) h) AS roles, {module} AS module_on, {count} AS listed
-    FROM (
-        SELECT DISTINCT entry_id, sort_key FROM ({arms}) arms
-        ORDER BY sort_key {order}, entry_id {order} LIMIT %(count)s OFFSET %(start)s
-    ) page
+    FROM ({page}) page
     JOIN mediaspace_mediaentry e ON e.id = page.entry_id
     JOIN accounts_user o ON o.id = e.owner_id
     ORDER BY page.sort_key {order}, page.entry_id {order}"""
@@ -226,15 +277,15 @@ MY_MEDIA_COLUMNS = (
     "status",
     "updated_at",
 )
-# How many entries My Media lists (with the role filter %(wanted)s), up to %(cap)s: an
-# exact count would read every entry someone sees through their groups (thousands), where
-# the first page reads twenty.
-MY_MEDIA_COUNT = f"""(
-    SELECT COUNT(*) FROM (
-        SELECT DISTINCT h.entry_id
-        FROM ({HELD.format(where=f"(a.roles & %(wanted)s & {COUNTED}) <> 0 AND {NOT_OWNED}")}) h
-        LIMIT %(cap)s
-    ) counted)"""
+# How many entries My Media lists (with the role filter %(wanted)s), up to %(cap)s: the
+# same merge in the entries' order, each arm off its (holder, entry) index. An exact
+# count would read every entry someone sees through their groups (thousands), where the
+# first page reads twenty.
+MY_MEDIA_COUNT = "(SELECT COUNT(*) FROM ({merged}) counted)".format(
+    merged=merged(
+        key="entry_id", order="ASC", filtered=False, count="%(cap)s", start="0", end="%(cap)s"
+    )
+)
 # The list's orders: the EntryAccess column and the direction.
 SORTS = {
     "-updated": ("entry_updated_at", "DESC"),
@@ -247,24 +298,11 @@ SORTS = {
 
 
 def _my_media_statement(key: str, order: str, filtered: bool) -> str:
-    arms = " UNION ALL".join(
-        MY_MEDIA_ARM.format(
-            key=key,
-            order=order,
-            holder=holder,
-            arm=arm,
-            counted=COUNTED,
-            not_owned=NOT_OWNED,
-            join=" JOIN mediaspace_mediaentry e ON e.id = a.entry_id" if filtered else "",
-            filters=f" AND {ENTRY_FILTERS}" if filtered else "",
-        )
-        for arm, holder in enumerate(ARM_HOLDERS)
-    )
     held = HELD.format(where=f"a.entry_id = e.id AND (a.roles & {COUNTED}) <> 0")
     return MY_MEDIA.format(
         roles=ROLES_UNION,
         held=held,
-        arms=arms,
+        page=merged(key=key, order=order, filtered=filtered),
         order=order,
         module=MODULE_ON,
         # A filtered list is not counted: that would read every match.
@@ -297,42 +335,73 @@ def _after(kind: int) -> str:
     )
 
 
-HOLDERS_PAGE = f"""
-    SELECT * FROM (
-        SELECT 0 AS kind, a.group_id AS holder, a.holder_key, a.roles, g.name,
-               '' AS display_name, '' AS first_name, '' AS last_name, '' AS email,
-               (SELECT COUNT(*) FROM accounts_user_groups m WHERE m.group_id = a.group_id)
-        FROM mediaspace_entryaccess a JOIN auth_group g ON g.id = a.group_id
-        WHERE a.entry_id = %(entry)s AND a.group_id IS NOT NULL AND (a.roles & %(wanted)s) <> 0
-          AND {_after(0)}{_words(GROUP_TEXT)}
-        ORDER BY a.holder_key, a.group_id LIMIT %(limit)s
-    ) groups
-    UNION ALL
-    SELECT * FROM (
-        SELECT 1, a.user_id, a.holder_key, a.roles, u.username,
-               u.display_name, u.first_name, u.last_name, u.email, 0
-        FROM mediaspace_entryaccess a JOIN accounts_user u ON u.id = a.user_id
-        WHERE a.entry_id = %(entry)s AND a.user_id IS NOT NULL AND (a.roles & %(wanted)s) <> 0
-          AND {_after(1)}{_words(USER_TEXT)}
-        ORDER BY a.holder_key, a.user_id LIMIT %(limit)s
-    ) people
-    ORDER BY 1, 3, 2"""
-
 # The tab's counts: its users, its groups, and how many of them come after the cursor.
 HOLDERS_COUNT_COLUMNS = f"""
-    SELECT COALESCE(SUM(CASE WHEN a.user_id IS NOT NULL THEN 1 ELSE 0 END), 0),
-           COALESCE(SUM(CASE WHEN a.group_id IS NOT NULL THEN 1 ELSE 0 END), 0),
+    SELECT COALESCE(SUM(CASE WHEN a.user_id IS NOT NULL THEN 1 ELSE 0 END), 0) AS users,
+           COALESCE(SUM(CASE WHEN a.group_id IS NOT NULL THEN 1 ELSE 0 END), 0) AS groups,
            COALESCE(SUM(CASE WHEN a.group_id IS NOT NULL AND {_after(0)}
                                OR a.user_id IS NOT NULL AND {_after(1)} THEN 1 ELSE 0 END), 0)
+             AS later
     FROM mediaspace_entryaccess a"""
-HOLDERS_COUNT = f"""{HOLDERS_COUNT_COLUMNS}
-    WHERE a.entry_id = %(entry)s AND (a.roles & %(wanted)s) <> 0"""
-HOLDERS_COUNT_SEARCHED = f"""{HOLDERS_COUNT_COLUMNS}
+HOLDERS_COUNT = {
+    False: f"""{HOLDERS_COUNT_COLUMNS}
+    WHERE a.entry_id = %(entry)s AND (a.roles & %(wanted)s) <> 0""",
+    True: f"""{HOLDERS_COUNT_COLUMNS}
     LEFT JOIN auth_group g ON g.id = a.group_id
     LEFT JOIN accounts_user u ON u.id = a.user_id
     WHERE a.entry_id = %(entry)s AND (a.roles & %(wanted)s) <> 0
       AND (a.group_id IS NOT NULL{_words(GROUP_TEXT)}
-           OR a.user_id IS NOT NULL{_words(USER_TEXT)})"""
+           OR a.user_id IS NOT NULL{_words(USER_TEXT)})""",
+}
+# The tab's page of rows after the cursor, each with the counts (with a search or not).
+HOLDERS_PAGE = {
+    searched: f"""
+    SELECT page.*, counts.users, counts.groups, counts.later FROM (
+        SELECT * FROM (
+            SELECT 0 AS kind, a.group_id AS holder, a.holder_key, a.roles, g.name,
+                   '' AS display_name, '' AS first_name, '' AS last_name, '' AS email,
+                   (SELECT COUNT(*) FROM accounts_user_groups m WHERE m.group_id = a.group_id)
+                     AS members
+            FROM mediaspace_entryaccess a JOIN auth_group g ON g.id = a.group_id
+            WHERE a.entry_id = %(entry)s AND a.group_id IS NOT NULL
+              AND (a.roles & %(wanted)s) <> 0 AND {_after(0)}{_words(GROUP_TEXT)}
+            ORDER BY a.holder_key, a.group_id LIMIT %(limit)s
+        ) groups
+        UNION ALL
+        SELECT * FROM (
+            SELECT 1, a.user_id, a.holder_key, a.roles, u.username,
+                   u.display_name, u.first_name, u.last_name, u.email, 0
+            FROM mediaspace_entryaccess a JOIN accounts_user u ON u.id = a.user_id
+            WHERE a.entry_id = %(entry)s AND a.user_id IS NOT NULL
+              AND (a.roles & %(wanted)s) <> 0 AND {_after(1)}{_words(USER_TEXT)}
+            ORDER BY a.holder_key, a.user_id LIMIT %(limit)s
+        ) people
+    ) page
+    CROSS JOIN ({HOLDERS_COUNT[searched]}) counts
+    ORDER BY 1, 3, 2"""
+    for searched in (False, True)
+}
+
+# What a change of access reads under the entry's lock: the module's switch, and what the
+# user %(user)s or group %(group)s is granted on the entry now.
+ENTRY_FOR_CHANGE = f"""
+    SELECT {MODULE_ON},
+           (SELECT a.roles FROM mediaspace_entryaccess a
+            WHERE a.entry_id = e.id AND a.user_id = %(user)s),
+           (SELECT a.roles FROM mediaspace_entryaccess a
+            WHERE a.entry_id = e.id AND a.group_id = %(group)s)
+    FROM mediaspace_mediaentry e
+    WHERE e.id = %(entry)s{"" if connection.vendor == "sqlite" else " FOR UPDATE OF e"}"""
+
+# The latest grants, changes and removals on an entry, newest first, with who made them.
+ACTIVITY = """
+    SELECT c.principal_name, c.before, c.after, c.created_at, c.actor_id,
+           a.display_name, a.first_name, a.last_name, a.username
+    FROM mediaspace_accesschange c
+    LEFT JOIN accounts_user a ON a.id = c.actor_id
+    WHERE c.entry_id = %(entry)s
+    ORDER BY c.created_at DESC, c.id DESC
+    LIMIT %(limit)s"""
 
 # Who the Select users combobox offers for an entry, with the roles each is granted on it
 # already. People by the start of any word of their names (accounts.NameKey), walking the
@@ -443,17 +512,20 @@ class RoomView:
     participant: dict[str, Any] | None
 
 
-def room_for_user(user: User, entry_id: int) -> RoomView | None:
+def room_for_user(user: User, entry_id: int, *, lock: bool = False) -> RoomView | None:
     """Return the room with the user's roles and their place in its latest session; None
-    if there is no such room. One query."""
+    if there is no such room. One query; with `lock`, it also locks the room's entry row
+    until the end of the transaction."""
     params = {"entry": entry_id, "user": user.pk, "room": MediaEntry.Type.ROOM}
-    rows = _run(ROOM_FOR_USER, params | _module_params())
+    rows = _run(ROOM_FOR_USER_LOCKED if lock else ROOM_FOR_USER, params | _module_params())
     if not rows:
         return None
     row = rows[0]
     start = len(ENTRY_COLUMNS) + len(OWNER_COLUMNS) + 2
-    session = dict(zip(SESSION_COLUMNS, row[start : start + len(SESSION_COLUMNS)], strict=True))
-    participant = dict(zip(PARTICIPANT_COLUMNS, row[start + len(SESSION_COLUMNS) :], strict=True))
+    end = start + len(SESSION_COLUMNS)
+    session = dict(zip(SESSION_COLUMNS, row[start:end], strict=True))
+    session["seq"] = row[end] or 0  # its latest event's number
+    participant = dict(zip(PARTICIPANT_COLUMNS, row[end + 1 :], strict=True))
     for values in (session, participant):
         for name, value in values.items():
             values[name] = _aware(value)
@@ -534,6 +606,41 @@ def suggested_groups(
     ]
 
 
+def entry_for_change(entry: MediaEntry, principal: User | Group) -> tuple[bool, frozenset[Role]]:
+    """Lock the entry's row until the end of the transaction; return whether the module is
+    on and the roles the user or group is granted on the entry (one query)."""
+    is_group = isinstance(principal, Group)
+    params = {
+        "entry": entry.pk,
+        "user": None if is_group else principal.pk,
+        "group": principal.pk if is_group else None,
+        **_module_params(),
+    }
+    rows = _run(ENTRY_FOR_CHANGE, params)
+    if not rows:
+        raise MediaEntry.DoesNotExist
+    on, user_bits, group_bits = rows[0]
+    return bool(on), frozenset(roles_of((user_bits or group_bits or 0) & GRANTED_BITS))
+
+
+def activity(entry: MediaEntry, limit: int) -> list[tuple[str, list, list, Any, str | None]]:
+    """Return the entry's latest changes of access: whose, before, after, when and the
+    actor's name (None when an operator's tooling made it)."""
+    decode = AccessChange._meta.get_field("before").from_db_value
+    return [
+        (
+            principal_name,
+            decode(before, None, connection),
+            decode(after, None, connection),
+            _aware(created_at),
+            User.name_from(*names) if actor_id else None,
+        )
+        for principal_name, before, after, created_at, actor_id, *names in _run(
+            ACTIVITY, {"entry": entry.pk, "limit": limit}
+        )
+    ]
+
+
 def holders_of(entry: MediaEntry, roles: Iterable[Role]) -> dict[tuple[str, int], tuple[Role, ...]]:
     """Return every user and group granted any of these roles on the entry, with those."""
     wanted = bits_of(roles) & GRANTED_BITS
@@ -554,7 +661,7 @@ class ListedEntry:
     roles: frozenset[Role]
 
 
-MY_MEDIA_COUNT_CAP = 1000
+MY_MEDIA_COUNT_CAP = 200
 
 
 @dataclass(frozen=True)
@@ -660,12 +767,19 @@ def holders_page(
     limit: int,
     wanted: Iterable[Role] | None = None,
     words: Sequence[str] = (),
-) -> list[Holder]:
-    """Return the first `limit` holders after `after`: groups, then people, by name key."""
+) -> tuple[list[Holder], tuple[int, int, int]]:
+    """Return the first `limit` holders after `after` (groups, then people, by name key)
+    and the tab's counts: its users, its groups, and how many come after `after`.
+
+    One query, and another for the counts when there is no row to carry them.
+    """
     params = _holder_params(entry, after=after, wanted=wanted, words=words) | {"limit": limit}
+    rows = _run(HOLDERS_PAGE[bool(words)], params)
+    if not rows:
+        return [], holders_count(entry, after=after, wanted=wanted, words=words)
     holders = []
-    for row in _run(HOLDERS_PAGE, params)[:limit]:
-        kind, pk, key, bits, name, display_name, first_name, last_name, email, members = row
+    for row in rows[:limit]:
+        kind, pk, key, bits, name, display_name, first_name, last_name, email, members = row[:10]
         holders.append(
             Holder(
                 kind="user" if kind else "group",
@@ -680,7 +794,8 @@ def holders_page(
                 members=members,
             )
         )
-    return holders
+    users, groups, later = rows[0][10:]
+    return holders, (users, groups, later)
 
 
 def holders_count(
@@ -692,7 +807,7 @@ def holders_count(
 ) -> tuple[int, int, int]:
     """Return how many users and groups the tab lists, and how many come after `after`."""
     params = _holder_params(entry, after=after, wanted=wanted, words=words)
-    users, groups, later = _run(HOLDERS_COUNT_SEARCHED if words else HOLDERS_COUNT, params)[0]
+    users, groups, later = _run(HOLDERS_COUNT[bool(words)], params)[0]
     return users, groups, later
 
 
@@ -751,19 +866,24 @@ def owner_write(entry: MediaEntry) -> None:
     )
 
 
-def holder_write(entry: MediaEntry, principal: User | Group, roles: Iterable[Role]) -> None:
+def holder_write(
+    entry: MediaEntry,
+    principal: User | Group,
+    roles: Iterable[Role],
+    *,
+    before: Iterable[Role] | None = None,
+) -> None:
     """Record that the user or group is now granted exactly these roles on the entry.
 
     mediaspace.permissions calls it with guardian's rows for the same change, under the
-    entry's lock.
+    entry's lock, with what guardian held `before` (None: look).
     """
     holder = {"group": principal} if isinstance(principal, Group) else {"user": principal}
     bits = bits_of(roles) & GRANTED_BITS
+    rows = EntryAccess.objects.filter(entry=entry, **holder)
     if not bits:
-        EntryAccess.objects.filter(entry=entry, **holder).delete()
-        return
-    updated = EntryAccess.objects.filter(entry=entry, **holder).update(roles=bits)
-    if not updated:
+        rows.delete()
+    elif before is not None and not frozenset(before):
         EntryAccess.objects.create(
             entry=entry,
             roles=bits,
@@ -771,6 +891,8 @@ def holder_write(entry: MediaEntry, principal: User | Group, roles: Iterable[Rol
             **holder,
             **_entry_keys(entry),
         )
+    elif not rows.update(roles=bits):
+        holder_write(entry, principal, roles, before=())
 
 
 def entry_keys_write(entry: MediaEntry) -> None:

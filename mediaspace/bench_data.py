@@ -503,8 +503,6 @@ def _seed_live_session(
     for seq, event in enumerate(events, start=1):
         event.seq = seq
     RoomEvent.objects.bulk_create(events, batch_size=BATCH_SIZE)
-    session.seq = len(events)
-    session.save(update_fields=["seq"])
     return session
 
 

@@ -156,15 +156,17 @@ class EntryAccess(models.Model):
     """
 
     entry = models.ForeignKey(MediaEntry, on_delete=models.CASCADE, related_name="+")
+    # The holder's own indexes come first in the composite ones below.
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,
     )
     group = models.ForeignKey(
-        Group, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        Group, on_delete=models.CASCADE, null=True, blank=True, related_name="+", db_index=False
     )
     roles = models.PositiveSmallIntegerField()
     holder_key = models.CharField(max_length=150)
@@ -183,12 +185,12 @@ class EntryAccess(models.Model):
             ),
             models.CheckConstraint(condition=Q(roles__gt=0), name="entry_access_some_role"),
             models.UniqueConstraint(
-                fields=["entry", "user"],
+                fields=["user", "entry"],
                 condition=Q(user__isnull=False),
                 name="entry_access_user_once",
             ),
             models.UniqueConstraint(
-                fields=["entry", "group"],
+                fields=["group", "entry"],
                 condition=Q(group__isnull=False),
                 name="entry_access_group_once",
             ),
@@ -207,6 +209,16 @@ class EntryAccess(models.Model):
                     ("entry_created_at", "created"),
                     ("entry_name_key", "name"),
                 )
+            ),
+            # A holder's row on one entry, and their entries in order for counting them
+            # (access.MY_MEDIA_COUNT): as the unique constraints, with the roles.
+            *(
+                models.Index(
+                    fields=[holder, "entry", "roles"],
+                    condition=Q(**{f"{holder}__isnull": False}),
+                    name=f"entry_access_{holder}_entry",
+                )
+                for holder in ("user", "group")
             ),
             # An entry's groups, then its people, in the Roles & permissions tab's order.
             *(

@@ -24,8 +24,6 @@ from mediaspace import access
 from mediaspace.models import (
     ROLE_CODENAMES,
     MediaEntry,
-    MediaEntryGroupObjectPermission,
-    MediaEntryUserObjectPermission,
     Role,
 )
 
@@ -170,19 +168,6 @@ post_migrate.connect(_forget_permissions, dispatch_uid="mediaspace.permissions.f
 setting_changed.connect(_forget_permissions, dispatch_uid="mediaspace.permissions.forget.s")
 
 
-def granted_roles(entry: MediaEntry, principal: User | Group) -> frozenset[Role]:
-    """Return the roles guardian's rows give this user or group itself on the entry.
-
-    What the services change, read from guardian's own tables under the entry's lock.
-    """
-    if isinstance(principal, Group):
-        rows = MediaEntryGroupObjectPermission.objects.filter(group=principal)
-    else:
-        rows = MediaEntryUserObjectPermission.objects.filter(user=principal)
-    codenames = rows.filter(content_object=entry).values_list("permission__codename", flat=True)
-    return frozenset(CODENAME_ROLES[codename] for codename in codenames)
-
-
 def roles_change(
     entry: MediaEntry,
     principal: User | Group,
@@ -193,14 +178,15 @@ def roles_change(
     """Make guardian's rows go from `before` to `after`, and the read model with them.
 
     Services call it under the entry's lock, inside their transaction, with `before` as
-    `granted_roles` read it: one guardian call per role that changes.
+    access.entry_for_change read it: one guardian call per role that changes. Guardian's
+    calls are idempotent (a permission held already, or not held, is left as it is).
     """
     permission = role_permissions()
     for role in sorted_roles(before - after):
         remove_perm(permission[role], [principal], entry)
     for role in sorted_roles(after - before):
         assign_perm(permission[role], [principal], entry)
-    access.holder_write(entry, principal, after)
+    access.holder_write(entry, principal, after, before=before)
 
 
 def held_entry_ids(principal: User | Group) -> list[int]:

@@ -301,11 +301,11 @@ def access_page(
 ) -> AccessPage:
     """Return the `size` rows after `state.after` that the list shows: groups, then people.
 
-    Two queries however many grants there are: the page's users and groups with their
-    roles and member counts; how many users and groups match, and how many come after
+    One query however many grants there are: the page's users and groups with their
+    roles and member counts, how many users and groups match, and how many come after
     the cursor. Rows put at the top of the list already (`state.added`) are left out.
     """
-    holders = access.holders_page(
+    holders, (users, groups, later) = access.holders_page(
         entry,
         after=state.after,
         limit=size + len(state.added),
@@ -314,9 +314,6 @@ def access_page(
     )
     rows = [_row(holder) for holder in holders]
     rows = [row for row in rows if row.key not in state.added][:size]
-    users, groups, later = access.holders_count(
-        entry, after=state.after, wanted=state.wanted, words=state.words
-    )
     if state.added:
         later -= _later_added(state, access.holder_positions(entry, _added_keys(state)))
     remaining = later - len(rows)
@@ -352,19 +349,18 @@ def access_update(
 
     A row the page shows is replaced, or taken away once it no longer matches the list's
     filters; a row it does not show that matches now goes at the top of the list, and the
-    state notes it if Load more would otherwise bring it again.
+    state notes it if Load more would otherwise bring it again. The rows come from the
+    changes themselves (their principals, and the roles they left them with); the counts
+    from one query.
     """
-    before = {
-        _changed_key(change): access.bits_of(Role(role) for role in change.before)
-        for change in changes
-    }
     wanted = state.wanted_bits
     added = set(state.added)
+    positions = access.holder_positions(entry, _added_keys(state)) if state.added else {}
     replaced, inserted, removed = [], [], []
-    # Where the changed rows and those put at the top before now sort: one query.
-    positions = access.holder_positions(entry, {*before, *_added_keys(state)})
-    for key, (row, matches, later) in _changed_rows(entry, state, positions, list(before)).items():
-        shown = matches and bool(before[key] & wanted) and (not later or row.key in added)
+    for change, row, matches in _changed_rows(state, list(changes)):
+        before = access.bits_of(Role(role) for role in change.before)
+        later = row.position > state.after
+        shown = matches and bool(before & wanted) and (not later or row.key in added)
         listed = matches and bool(access.bits_of(row.roles) & wanted)
         if shown and listed:
             replaced.append(row)
@@ -375,14 +371,9 @@ def access_update(
             inserted.append(row)
             if later:
                 added.add(row.key)
+        positions[row.kind, row.pk] = (row.position, access.bits_of(row.roles))
     page = access_count(entry, replace(state, added=frozenset(added)), positions)
     return AccessUpdate(replaced=replaced, inserted=inserted, removed=removed, page=page)
-
-
-def _changed_key(change: AccessChange) -> tuple[str, int]:
-    if change.group_id is not None:
-        return ("group", change.group_id)
-    return ("user", change.user_id)
 
 
 USER_SEARCH_FIELDS = ("display_name", "first_name", "last_name", "username", "email")
@@ -399,62 +390,73 @@ def _matching(queryset, fields: tuple[str, ...], words: list[str]):
 
 
 def _changed_rows(
-    entry: MediaEntry,
-    state: AccessListState,
-    positions: dict[tuple[str, int], tuple[Position, int]],
-    keys: list[tuple[str, int]],
-) -> dict[tuple[str, int], tuple[AccessRow, bool, bool]]:
-    """Return these users' and groups' rows as they are now, in the list's order.
+    state: AccessListState, changes: list[AccessChange]
+) -> list[tuple[AccessChange, AccessRow, bool]]:
+    """Return each change with its user's or group's row as it left it, in the list's
+    order, and whether the row matches the list's search.
 
-    Those left with no role come too. With each row: whether it matches the list's search,
-    and whether it sorts after the last row the page has loaded.
+    The changes carry their principals (as the services made them) and the roles they
+    left them with; only groups' member counts, and a search, need a query.
     """
-    user_ids = [pk for kind, pk in keys if kind == "user"]
-    group_ids = [pk for kind, pk in keys if kind == "group"]
-    users = User.objects.filter(pk__in=user_ids)
-    groups = Group.objects.filter(pk__in=group_ids).annotate(members=_member_count())
-    words = state.words
-    user_matches = (
-        set(_matching(users, USER_SEARCH_FIELDS, words).values_list("pk", flat=True))
-        if words
-        else set(user_ids)
+    groups = [change.group for change in changes if change.group is not None]
+    users = [change.user for change in changes if change.group is None and change.user]
+    members = (
+        dict(
+            User.groups.through.objects.filter(group__in=groups)
+            .values_list("group_id")
+            .annotate(count=Count("pk"))
+            .values_list("group_id", "count")
+        )
+        if groups
+        else {}
     )
-    group_matches = (
-        set(_matching(groups, ("name",), words).values_list("pk", flat=True))
-        if words
-        else set(group_ids)
-    )
-    found: dict[tuple[str, int], tuple[AccessRow, bool, bool]] = {}
-    for group in groups if group_ids else ():
-        position, bits = positions.get(
-            ("group", group.pk), ((0, access.holder_key(group), group.pk), 0)
-        )
-        holder = access.Holder(
-            kind="group",
-            pk=group.pk,
-            roles=access.roles_of(bits),
-            position=position,
-            name=group.name,
-            members=group.members,
-        )
-        found["group", group.pk] = (_row(holder), group.pk in group_matches, position > state.after)
-    for user in users if user_ids else ():
-        position, bits = positions.get(
-            ("user", user.pk), ((1, access.holder_key(user), user.pk), 0)
-        )
-        holder = access.Holder(
-            kind="user",
-            pk=user.pk,
-            roles=access.roles_of(bits),
-            position=position,
-            name=user.username,
-            display_name=user.display_name,
-            first_name=user.first_name,
-            last_name=user.last_name,
-            email=user.email,
-        )
-        found["user", user.pk] = (_row(holder), user.pk in user_matches, position > state.after)
-    return dict(sorted(found.items(), key=lambda item: item[1][0].position))
+    matching = {("user", user.pk) for user in users} | {("group", g.pk) for g in groups}
+    if state.words:
+        matching = {
+            ("user", pk)
+            for pk in _matching(
+                User.objects.filter(pk__in=[user.pk for user in users]),
+                USER_SEARCH_FIELDS,
+                state.words,
+            ).values_list("pk", flat=True)
+        } | {
+            ("group", pk)
+            for pk in _matching(
+                Group.objects.filter(pk__in=[group.pk for group in groups]),
+                ("name",),
+                state.words,
+            ).values_list("pk", flat=True)
+        }
+    found = []
+    for change in changes:
+        principal = change.group if change.group is not None else change.user
+        if principal is None:
+            continue
+        roles = tuple(Role(role) for role in change.after)
+        if isinstance(principal, Group):
+            holder = access.Holder(
+                kind="group",
+                pk=principal.pk,
+                roles=roles,
+                position=(0, access.holder_key(principal), principal.pk),
+                name=principal.name,
+                members=members.get(principal.pk, 0),
+            )
+        else:
+            holder = access.Holder(
+                kind="user",
+                pk=principal.pk,
+                roles=roles,
+                position=(1, access.holder_key(principal), principal.pk),
+                name=principal.username,
+                display_name=principal.display_name,
+                first_name=principal.first_name,
+                last_name=principal.last_name,
+                email=principal.email,
+            )
+        row = _row(holder)
+        found.append((change, row, (row.kind, row.pk) in matching))
+    return sorted(found, key=lambda item: item[1].position)
 
 
 def _member_count() -> Coalesce:
@@ -507,36 +509,16 @@ ACTIVITY_NO_ACTOR = "An operator"
 
 def access_activity(entry: MediaEntry, limit: int = ACTIVITY_SIZE) -> list[ActivityItem]:
     """Return the latest grants, changes and removals on the entry, newest first."""
-    changes = (
-        AccessChange.objects.filter(entry=entry)
-        .order_by("-created_at", "-id")
-        .values_list(
-            "principal_name",
-            "before",
-            "after",
-            "created_at",
-            "actor_id",
-            "actor__display_name",
-            "actor__first_name",
-            "actor__last_name",
-            "actor__username",
-        )[:limit]
-    )
     return [
         ActivityItem(
-            actor=User.name_from(*names) if actor_id else ACTIVITY_NO_ACTOR,
+            actor=actor or ACTIVITY_NO_ACTOR,
             principal_name=principal_name,
             before=before,
             after=after,
             created_at=created_at,
         )
-        for principal_name, before, after, created_at, actor_id, *names in changes
+        for principal_name, before, after, created_at, actor in access.activity(entry, limit)
     ]
-
-
-def access_activity_before(change: AccessChange) -> bool:
-    """Return whether the entry's Activity lists anything older than this change."""
-    return AccessChange.objects.filter(entry_id=change.entry_id, pk__lt=change.pk).exists()
 
 
 # Suggestions ------------------------------------------------------------------------

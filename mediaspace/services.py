@@ -103,26 +103,23 @@ def _check_principal(entry: MediaEntry, principal: User | Group) -> None:
         )
 
 
-def _entry_lock(entry: MediaEntry) -> None:
-    """Lock the entry's row until the end of the transaction (SQLite locks the database:
-    its transactions here are IMMEDIATE, see settings)."""
-    list(MediaEntry.objects.select_for_update().filter(pk=entry.pk).values_list("pk"))
-
-
 def _access_change(
     *,
     actor: User | None,
     entry: MediaEntry,
     principal: User | Group,
     target: Callable[[frozenset[Role]], frozenset[Role]],
+    moderators: bool = False,
 ) -> AccessChange | None:
     """Lock the entry, read what the user or group holds, apply `target` to it, log it.
 
     Reading under the lock means two people changing the same row one after the other
-    each build on the other's result instead of overwriting it.
+    each build on the other's result instead of overwriting it. With `moderators`, the
+    change is refused while the ChatandCollaboration module is off.
     """
-    _entry_lock(entry)
-    before = permissions.granted_roles(entry, principal)
+    module_on, before = access.entry_for_change(entry, principal)
+    if moderators and not module_on:
+        raise ValidationError(permissions.MODULE_OFF_MESSAGE, code="module_off")
     roles = frozenset(target(before))
     if Role.OWNER in roles:
         raise ValidationError("Ownership is not a permission that can be granted.", code="owner")
@@ -169,6 +166,7 @@ def access_add(
     entry: MediaEntry,
     principal: User | Group,
     roles: Iterable[Role],
+    moderators: bool = False,
 ) -> AccessChange | None:
     """Add `roles` to what the user or group already holds; never removes any."""
     roles = frozenset(roles)
@@ -176,7 +174,11 @@ def access_add(
         raise ValidationError("Choose at least one permission.", code="no_roles")
     _check_principal(entry, principal)
     return _access_change(
-        actor=actor, entry=entry, principal=principal, target=lambda before: before | roles
+        actor=actor,
+        entry=entry,
+        principal=principal,
+        target=lambda before: before | roles,
+        moderators=moderators,
     )
 
 
@@ -187,12 +189,15 @@ def access_add_many(
     entry: MediaEntry,
     principals: Iterable[User | Group],
     roles: Iterable[Role],
+    moderators: bool = False,
 ) -> list[AccessChange]:
     """Add `roles` to each user and group; all or nothing. Return the audit records."""
     roles = frozenset(roles)
     changes = []
     for principal in principals:
-        change = access_add(actor=actor, entry=entry, principal=principal, roles=roles)
+        change = access_add(
+            actor=actor, entry=entry, principal=principal, roles=roles, moderators=moderators
+        )
         if change is not None:
             changes.append(change)
     return changes
@@ -222,13 +227,16 @@ def moderators_add(
 ) -> list[AccessChange]:
     """Make users and groups room and/or chat moderators of a room (owner and co-editors)."""
     roles = frozenset(roles)
-    if not access.module_on():
-        raise ValidationError(permissions.MODULE_OFF_MESSAGE, code="module_off")
     if not entry.is_room:
         raise ValidationError("Only rooms have moderators.", code="not_room")
     if not roles <= set(permissions.MODERATOR_ROLES):
         raise ValidationError("Moderators are room moderators or chat moderators.")
-    return access_add_many(actor=actor, entry=entry, principals=principals, roles=roles)
+    principals = list(principals)
+    if not principals and not access.module_on():
+        raise ValidationError(permissions.MODULE_OFF_MESSAGE, code="module_off")
+    return access_add_many(
+        actor=actor, entry=entry, principals=principals, roles=roles, moderators=True
+    )
 
 
 @transaction.atomic(savepoint=False)

@@ -122,10 +122,17 @@ if os.environ.get("DATABASE_URL"):
     DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         # Bind parameters on the server, so psycopg prepares the statements a connection
-        # runs again and again (after five runs): PostgreSQL then plans them once, which
-        # matters for the queries on the grant view, whose planning outweighs running them.
+        # runs again and again (after five runs), and have PostgreSQL keep one plan per
+        # prepared statement: left to choose, it planned My Media's statement (arms merged
+        # in order, see mediaspace.access) afresh on every run, which cost more than
+        # running it. The app's statements do not depend on their parameters' values for
+        # a good plan.
         DATABASES["default"].setdefault("OPTIONS", {}).update(
-            {"server_side_binding": True, "prepare_threshold": 5}
+            {
+                "server_side_binding": True,
+                "prepare_threshold": 5,
+                "options": "-c plan_cache_mode=force_generic_plan",
+            }
         )
 else:
     DATABASES = {

@@ -8,13 +8,23 @@ compiles templates to Python. Autoescaping is on, as in Django's templates.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from django.templatetags.static import static
+from django.templatetags.static import static as static_url
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.timesince import timesince
 from jinja2 import Environment
+
+from mediaspace.models import MediaEntry
+
+
+@lru_cache(maxsize=256)
+def static(path: str) -> str:
+    """Return the URL of a static file, as `{% static %}` does; a list asks the same few
+    files row after row (the type icons, the thumbnails)."""
+    return static_url(path)
 
 
 def url(name: str, *args: Any) -> str:
@@ -35,6 +45,13 @@ def short_date(value: datetime) -> str:
 def environment(**options: Any) -> Environment:
     """Return the Jinja2 environment Django's Jinja2 backend renders with (settings)."""
     env = Environment(**options)
-    env.globals.update(url=url, static=static, now=timezone.now)
+    env.globals.update(
+        url=url,
+        static=static,
+        now=timezone.now,
+        # Choice labels by value: a look-up rather than get_FOO_display() per row.
+        type_labels=dict(MediaEntry.Type.choices),
+        status_labels=dict(MediaEntry.Status.choices),
+    )
     env.filters.update(local=local, short_date=short_date, timesince=timesince)
     return env

@@ -265,7 +265,6 @@ def _roles_changed(
             "inserted": update.inserted,
             "removed": update.removed,
             "activity": [selectors.ActivityItem.of(change, actor) for change in reversed(changes)],
-            "activity_before": selectors.access_activity_before(changes[0]),
         }
         response.write(
             render_to_string("mediaspace/edit_roles.html#roles-changed", context, request)

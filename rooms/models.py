@@ -29,9 +29,10 @@ class Session(models.Model):
     """One sitting of a room, from opening to its end.
 
     Every change a room's visitors must see (a message, a deletion, a pin, a join, a
-    state change) bumps `seq` and appends a RoomEvent with that number, in the same
-    transaction as the change and under the session row's lock, so polls can ask for
-    "everything after N" and never miss or repeat a change.
+    state change) appends a RoomEvent numbered one past the session's latest, in the same
+    transaction as the change and under the room's lock, so polls can ask for "everything
+    after N" and never miss or repeat a change. The session's number is its latest
+    event's (services.session_seq): one record, not a counter beside it.
     """
 
     class State(models.TextChoices):
@@ -42,7 +43,8 @@ class Session(models.Model):
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="sessions")
     state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
     locked = models.BooleanField(default=False)
-    seq = models.PositiveBigIntegerField(default=0)
+    # Not stored: the number of the session's latest event, where the services read it.
+    seq: int = 0
     opened_at = models.DateTimeField(auto_now_add=True)
     opened_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
@@ -117,6 +119,10 @@ class Participant(models.Model):
         blank=True,
         related_name="+",
     )
+
+    # Not stored: services.participant_join says whether the user was in the session
+    # already (a rejoin) on the row it returns.
+    rejoined = False
 
     class Meta:
         ordering = ["id"]

@@ -212,20 +212,21 @@ def _standing(user: User, found: access.RoomView) -> Standing:
     )
 
 
-def standing(user: User, entry_id: int) -> Standing | None:
+def standing(user: User, entry_id: int, *, lock: bool = False) -> Standing | None:
     """Return where the user stands in the room, or None when there is no such room.
 
     One query (mediaspace.access.room_for_user): the hot path, as every page in a room
-    polls every two seconds. It does not check that the user may see the room: see
+    polls every two seconds. With `lock`, for a change, it also locks the room until the
+    transaction ends. It does not check that the user may see the room: see
     `standing_for_user`.
     """
-    found = access.room_for_user(user, entry_id)
+    found = access.room_for_user(user, entry_id, lock=lock)
     return _standing(user, found) if found is not None else None
 
 
-def standing_for_user(user: User, entry_id: int) -> Standing:
+def standing_for_user(user: User, entry_id: int, *, lock: bool = False) -> Standing:
     """Return where the user stands in a room they may see, with their roles now; or 404."""
-    found = access.room_for_user(user, entry_id)
+    found = access.room_for_user(user, entry_id, lock=lock)
     if found is None or not found.view.visible:
         raise Http404("No such room.")
     return _standing(user, found)

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from mediaspace import access
@@ -90,10 +91,21 @@ def _lock_room(entry_id: int) -> None:
         list(MediaEntry.objects.select_for_update().filter(pk=entry_id).values_list("pk"))
 
 
+def session_seq(session_id: int) -> int:
+    """Return the number of the session's latest event (0 for none)."""
+    return RoomEvent.objects.filter(session_id=session_id).aggregate(seq=Max("seq"))["seq"] or 0
+
+
+def _with_seq(sessions: QuerySet[Session]) -> QuerySet[Session]:
+    """Return the sessions, each with `seq`, its latest event's number."""
+    latest = RoomEvent.objects.filter(session=OuterRef("pk")).order_by("-seq").values("seq")[:1]
+    return sessions.annotate(seq=Coalesce(Subquery(latest), 0))
+
+
 def _session_in_progress(entry_id: int) -> Session:
     """Return the room's open or live session (call with the room locked), or refuse."""
     session = (
-        Session.objects.select_related("room__media")
+        _with_seq(Session.objects.select_related("room__media"))
         .filter(room_id=entry_id)
         .exclude(state=Session.State.ENDED)
         .first()
@@ -113,7 +125,6 @@ def _event(
 ) -> int:
     """Append the session's event after number `seq` (the room is locked); return its number."""
     seq += 1
-    Session.objects.filter(pk=session_id).update(seq=seq)
     RoomEvent.objects.create(
         session_id=session_id,
         seq=seq,
@@ -203,9 +214,11 @@ def _enter(
     if not here.present or session_roles(values) != here.joined_roles:
         # A present participant rejoining with the same roles changes nothing others see.
         _event(session_id, seq, RoomEvent.Kind.PEOPLE, participant_id=here.participant_id)
-    return Participant(
+    me = Participant(
         pk=here.participant_id, session_id=session_id, user=user, roles=values, joined_at=now
     )
+    me.rejoined = here.joined
+    return me
 
 
 def _open(entry: MediaEntry, actor: User, powers: Powers) -> Session:
@@ -218,7 +231,7 @@ def _open(entry: MediaEntry, actor: User, powers: Powers) -> Session:
     session = Session.objects.create(
         room_id=entry.pk, opened_by=actor, presence_checked_at=timezone.now()
     )
-    session.seq = _event(session.pk, session.seq, RoomEvent.Kind.STATE)
+    session.seq = _event(session.pk, 0, RoomEvent.Kind.STATE)
     _record(session, actor, powers, ModerationAction.Kind.SESSION_OPEN)
     return session
 
@@ -229,11 +242,9 @@ def participant_join(*, user: User, entry: MediaEntry) -> Participant:
 
     Hosts and room moderators can always join ("Join now"): with no session in progress,
     that opens one. Others join a live session, unless it is locked and they are new to it.
+    The room is read, and the user's right to see it checked (404), under its lock.
     """
-    _lock_room(entry.pk)
-    here = selectors.standing(user, entry.pk)
-    if here is None:
-        raise ValidationError("Only rooms have sessions.", code="not_room")
+    here = selectors.standing_for_user(user, entry.pk, lock=True)
     current = here.roles
     powers = Powers(session_roles(current))
     if not here.has_session:
@@ -278,7 +289,7 @@ def _presence_return(here: Standing, now: datetime) -> None:
     """Mark someone who was away as here again, for everyone to see."""
     _lock_room(here.entry.pk)
     Participant.objects.filter(pk=here.participant_id).update(last_seen_at=now)
-    seq = Session.objects.values_list("seq", flat=True).get(pk=here.session_id)
+    seq = session_seq(here.session_id)
     # Their own page does not change: no participant, so it is not redrawn whole.
     _event(here.session_id, seq, RoomEvent.Kind.PEOPLE)
 
@@ -300,15 +311,13 @@ def _presence_check(here: Standing, now: datetime) -> None:
         # Away at the last check already, and told then.
         gone = gone.filter(last_seen_at__gte=here.presence_checked_at - AWAY_AFTER)
     if gone.exists():
-        seq = Session.objects.values_list("seq", flat=True).get(pk=here.session_id)
-        _event(here.session_id, seq, RoomEvent.Kind.PEOPLE)
+        _event(here.session_id, session_seq(here.session_id), RoomEvent.Kind.PEOPLE)
 
 
 @transaction.atomic
 def participant_leave(*, user: User, entry: MediaEntry) -> None:
     """Leave the room's session; joining again resolves the roles afresh."""
-    _lock_room(entry.pk)
-    here = selectors.standing(user, entry.pk)
+    here = selectors.standing(user, entry.pk, lock=True)
     if here is None or not here.joined:
         return
     Participant.objects.filter(pk=here.participant_id).update(left_at=timezone.now())
@@ -330,8 +339,7 @@ def session_start(*, actor: User, entry: MediaEntry) -> Session:
     current, _ = _current_roles(actor, entry)
     if not Powers(session_roles(current)).can_run_room:
         raise PermissionDenied(NEEDS["can_run_room"])
-    _lock_room(entry.pk)
-    here = selectors.standing(actor, entry.pk)
+    here = selectors.standing(actor, entry.pk, lock=True)
     if here is None or not here.joined:
         participant_join(user=actor, entry=entry)
     session = _session_in_progress(entry.pk)
@@ -376,9 +384,11 @@ def session_lock(*, actor: User, entry: MediaEntry, locked: bool) -> Session:
 
 def _participant_locked(participant: Participant) -> tuple[Session, Participant]:
     """Lock the participant's room; return their session and their row, both fresh."""
-    session = Session.objects.select_related("room__media").get(pk=participant.session_id)
-    _lock_room(session.room_id)
-    session.refresh_from_db(fields=["state", "locked", "seq"])
+    room_id = Session.objects.values_list("room_id", flat=True).get(pk=participant.session_id)
+    _lock_room(room_id)
+    session = _with_seq(Session.objects.select_related("room__media")).get(
+        pk=participant.session_id
+    )
     if session.is_ended:
         raise ValidationError(ENDED, code="ended")
     return session, Participant.objects.select_related("user").get(pk=participant.pk)
@@ -429,10 +439,12 @@ def participant_block(*, actor: User, participant: Participant, blocked: bool) -
 
 @transaction.atomic
 def message_post(*, author: User, entry: MediaEntry, body: str) -> ChatMessage:
-    """Post a chat message to the room's live session."""
-    _lock_room(entry.pk)
-    here = selectors.standing(author, entry.pk)
-    if here is None or not here.module_on:
+    """Post a chat message to the room's live session.
+
+    The room is read, and the author's right to see it checked (404), under its lock.
+    """
+    here = selectors.standing_for_user(author, entry.pk, lock=True)
+    if not here.module_on:
         raise PermissionDenied(permissions.CHAT_OFF_MESSAGE)
     if not here.is_live:
         code = "ended" if here.is_ended else "not_started"
@@ -451,9 +463,9 @@ def message_post(*, author: User, entry: MediaEntry, body: str) -> ChatMessage:
 
 def _message_locked(message: ChatMessage) -> tuple[Session, ChatMessage]:
     """Lock the message's room; return its session and the message, both fresh."""
-    session = Session.objects.select_related("room__media").get(pk=message.session_id)
-    _lock_room(session.room_id)
-    session.refresh_from_db(fields=["state", "locked", "seq"])
+    room_id = Session.objects.values_list("room_id", flat=True).get(pk=message.session_id)
+    _lock_room(room_id)
+    session = _with_seq(Session.objects.select_related("room__media")).get(pk=message.session_id)
     return session, ChatMessage.objects.select_related("author").get(pk=message.pk)
 
 

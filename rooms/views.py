@@ -14,7 +14,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect, reswap, trigger_client_event
 
 from mediaspace.forms import RoomCreateForm
-from mediaspace.models import Role
+from mediaspace.models import MediaEntry, Role
 from mediaspace.types import AuthenticatedHttpRequest
 from mediaspace.views import with_messages
 from rooms import permissions, selectors, services
@@ -193,6 +193,12 @@ def room_poll(request: AuthenticatedHttpRequest, entry_id: int) -> HttpResponse:
     return render(request, ROOM_TEMPLATE + "#poll", context)
 
 
+def _room(entry_id: int) -> MediaEntry:
+    """Return a reference to the room, for a service that reads it (and refuses 404) under
+    its lock: the request then reads it once."""
+    return MediaEntry(pk=entry_id, media_type=MediaEntry.Type.ROOM)
+
+
 def _standing(request: AuthenticatedHttpRequest, entry_id: int) -> selectors.Standing:
     """Return where the user stands in a room they may see, or 404 (for actions)."""
     return selectors.standing_for_user(request.user, entry_id)
@@ -202,9 +208,8 @@ def _standing(request: AuthenticatedHttpRequest, entry_id: int) -> selectors.Sta
 @refusals_answered
 def participant_join(request: AuthenticatedHttpRequest, entry_id: int) -> HttpResponse:
     """Join the room's session; joining again re-resolves the roles (rule 1)."""
-    view = _standing(request, entry_id)
-    participant = services.participant_join(user=request.user, entry=view.entry)
-    if not view.joined:
+    participant = services.participant_join(user=request.user, entry=_room(entry_id))
+    if not participant.rejoined:
         return _done(request, entry_id)
     labels = " and ".join(Role(role).label for role in participant.roles)
     return _done(request, entry_id, f"You rejoined the room as {labels or 'a participant'}.")
@@ -344,12 +349,11 @@ def message_post(request: AuthenticatedHttpRequest, entry_id: int) -> HttpRespon
 
     With htmx, success answers 204: the page empties the composer (app.js) and polls.
     """
-    view = _standing(request, entry_id)
     form = MessageForm(request.POST)
     if form.is_valid():
         try:
             services.message_post(
-                author=request.user, entry=view.entry, body=form.cleaned_data["body"]
+                author=request.user, entry=_room(entry_id), body=form.cleaned_data["body"]
             )
         except ValidationError as error:
             form.add_error(None, error)
@@ -358,6 +362,7 @@ def message_post(request: AuthenticatedHttpRequest, entry_id: int) -> HttpRespon
                 return redirect("room_detail", entry_id=entry_id)
             # The page empties the composer itself; the poll brings the message.
             return trigger_client_event(HttpResponse(status=204), "ms:poll")
+    view = _standing(request, entry_id)
     if request.htmx:
         context = {"view": view, "entry": view.entry, "form": form, "focus": True}
         return render(request, ROOM_TEMPLATE + "#composer", context)

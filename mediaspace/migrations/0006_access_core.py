@@ -251,6 +251,7 @@ class Migration(migrations.Migration):
             model_name="entryaccess",
             name="group",
             field=models.ForeignKey(
+                db_index=False,
                 blank=True,
                 null=True,
                 on_delete=django.db.models.deletion.CASCADE,
@@ -262,6 +263,7 @@ class Migration(migrations.Migration):
             model_name="entryaccess",
             name="user",
             field=models.ForeignKey(
+                db_index=False,
                 blank=True,
                 null=True,
                 on_delete=django.db.models.deletion.CASCADE,
@@ -378,7 +380,7 @@ class Migration(migrations.Migration):
             model_name="entryaccess",
             constraint=models.UniqueConstraint(
                 condition=models.Q(("user__isnull", False)),
-                fields=("entry", "user"),
+                fields=("user", "entry"),
                 name="entry_access_user_once",
             ),
         ),
@@ -386,8 +388,24 @@ class Migration(migrations.Migration):
             model_name="entryaccess",
             constraint=models.UniqueConstraint(
                 condition=models.Q(("group__isnull", False)),
-                fields=("entry", "group"),
+                fields=("group", "entry"),
                 name="entry_access_group_once",
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="entryaccess",
+            index=models.Index(
+                condition=models.Q(("user__isnull", False)),
+                fields=["user", "entry", "roles"],
+                name="entry_access_user_entry",
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="entryaccess",
+            index=models.Index(
+                condition=models.Q(("group__isnull", False)),
+                fields=["group", "entry", "roles"],
+                name="entry_access_group_entry",
             ),
         ),
         migrations.RunPython(move_to_entries, elidable=True),

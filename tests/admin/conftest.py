@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 
 from accounts.models import User
+from mediaspace import services as media_services
 from mediaspace.models import MediaEntry
 from rooms import services
 from rooms.models import Participant, Session
@@ -38,12 +39,14 @@ def as_staff(db) -> Client:
 def hold_a_session(entry: MediaEntry) -> Session:
     """Hold a live session in the room through the services: people, chat and moderation.
 
-    Olivia (the owner) starts it; Rita, Chad and Paula join. Chad (chat moderator) clears
-    Olivia's welcome, pins Paula's question, deletes her spam and blocks her from the chat.
+    The room is made Unlisted, so that Paula may see it; Olivia (the owner) starts it; Rita,
+    Chad and Paula join. Chad (chat moderator) clears Olivia's welcome, pins Paula's
+    question, deletes her spam and blocks her from the chat.
     """
     olivia, rita, chad, paula = (
         User.objects.get(username=username) for username in ("olivia", "rita", "chad", "paula")
     )
+    media_services.media_status_set(actor=olivia, entry=entry, status=MediaEntry.Status.UNLISTED)
     session = services.session_start(actor=olivia, entry=entry)
     for user in (rita, chad, paula):
         services.participant_join(user=user, entry=entry)

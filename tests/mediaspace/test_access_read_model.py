@@ -11,7 +11,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from accounts.models import User
 from mediaspace import access, services
-from mediaspace.models import EntryAccess, MediaEntry, Module, Role
+from mediaspace.models import AccessChange, EntryAccess, MediaEntry, Module, Role
 from rooms import services as room_services
 from tests.factories import GroupFactory, UserFactory
 
@@ -123,27 +123,29 @@ def test_the_statements_name_the_tables_of_the_models():
     from django.contrib.auth.models import Group
 
     from accounts.models import NameKey
-    from rooms.models import Participant, Session
+    from rooms.models import Participant, RoomEvent, Session
 
     tables = {
         "mediaspace_entryaccess": EntryAccess,
         "mediaspace_mediaentry": MediaEntry,
         "mediaspace_module": Module,
+        "mediaspace_accesschange": AccessChange,
         "accounts_user": User,
         "accounts_user_groups": User.groups.through,
         "accounts_namekey": NameKey,
         "auth_group": Group,
         "rooms_session": Session,
         "rooms_participant": Participant,
+        "rooms_roomevent": RoomEvent,
     }
     statements = [
         access.MODULE_NOW,
         access.ENTRY_FOR_USER,
         access.ROOM_FOR_USER,
         *access.MY_MEDIA_STATEMENTS.values(),
-        access.HOLDERS_PAGE,
-        access.HOLDERS_COUNT,
-        access.HOLDERS_COUNT_SEARCHED,
+        *access.HOLDERS_PAGE.values(),
+        *access.HOLDERS_COUNT.values(),
+        access.ACTIVITY,
         access.SUGGEST_USERS,
         access.SUGGEST_GROUPS,
     ]

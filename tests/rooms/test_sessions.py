@@ -147,13 +147,13 @@ def test_a_removed_participant_rejoining_is_refused_and_nothing_changes(
     as_paula, rita, paula, live, open_room
 ):
     services.participant_remove(actor=rita, participant=live.participants.get(user=paula))
-    seq = Session.objects.get(pk=live.pk).seq
+    seq = services.session_seq(live.pk)
 
     response = as_paula.post(url(open_room, "participant_join"))
 
     assert response.status_code == 403
     assert "A moderator removed you from this session." in response.content.decode()
-    assert Session.objects.get(pk=live.pk).seq == seq
+    assert services.session_seq(live.pk) == seq
     assert (
         "You were removed from this session"
         in as_paula.get(url(open_room, "room_detail")).content.decode()
