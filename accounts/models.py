@@ -70,7 +70,12 @@ class User(AbstractUser):
     @property
     def initials(self) -> str:
         """Return one or two letters for the avatar."""
-        words = [word for word in self.name.replace(".", " ").split() if word[:1].isalnum()]
+        return self.initials_from(self.name)
+
+    @staticmethod
+    def initials_from(name: str) -> str:
+        """Return one or two letters for the avatar of someone with this name."""
+        words = [word for word in name.replace(".", " ").split() if word[:1].isalnum()]
         if not words:
             return "?"
         if len(words) == 1:
@@ -85,7 +90,12 @@ class User(AbstractUser):
     @property
     def avatar_tone(self) -> int:
         """Return the index of the avatar colour; the stylesheet has one class per tone."""
-        digest = hashlib.blake2s(self.username.encode(), digest_size=2).digest()
+        return self.avatar_tone_of(self.username)
+
+    @staticmethod
+    def avatar_tone_of(username: str) -> int:
+        """Return the index of the avatar colour of the user with this username."""
+        digest = hashlib.blake2s(username.encode(), digest_size=2).digest()
         return int.from_bytes(digest) % len(AVATAR_COLOURS)
 
     def save(self, *args, **kwargs) -> None:

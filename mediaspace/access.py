@@ -21,6 +21,7 @@ several times what the database spends running it, on pages everyone opens all t
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,7 +34,6 @@ from django.utils import timezone
 from accounts.models import User
 from mediaspace.models import (
     ROLE_CODENAMES,
-    AccessChange,
     EntryAccess,
     MediaEntry,
     MediaEntryGroupObjectPermission,
@@ -442,6 +442,11 @@ def _run(sql: str, params: dict[str, Any]) -> list[tuple]:
         return cursor.fetchall()
 
 
+def _json(value: Any) -> Any:
+    """Return a JSON column read by hand as the ORM gives it (the database gives text)."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
 def _aware(value: Any) -> Any:
     """Return a datetime read by hand as the ORM gives it (SQLite's come naive, in UTC)."""
     if isinstance(value, datetime) and timezone.is_naive(value):
@@ -626,12 +631,11 @@ def entry_for_change(entry: MediaEntry, principal: User | Group) -> tuple[bool, 
 def activity(entry: MediaEntry, limit: int) -> list[tuple[str, list, list, Any, str | None]]:
     """Return the entry's latest changes of access: whose, before, after, when and the
     actor's name (None when an operator's tooling made it)."""
-    decode = AccessChange._meta.get_field("before").from_db_value
     return [
         (
             principal_name,
-            decode(before, None, connection),
-            decode(after, None, connection),
+            _json(before),
+            _json(after),
             _aware(created_at),
             User.name_from(*names) if actor_id else None,
         )

@@ -34,6 +34,7 @@ from accounts.admin import (
     OneGroupPicker,
     OneUserPicker,
     filter_link,
+    operator,
 )
 from accounts.models import User
 from mediaspace import access, permissions, services
@@ -79,7 +80,10 @@ class RolesForm(BaseObjectPermissionsForm):
     def get_obj_perms_field_widget(self) -> type[forms.Widget]:
         return forms.CheckboxSelectMultiple
 
-    def save_obj_perms(self) -> AccessChange | None:
+    def save_obj_perms(self) -> None:
+        self.save_roles()
+
+    def save_roles(self) -> AccessChange | None:
         """Give the principal exactly the chosen roles of this page; leave other roles alone."""
         chosen = {CODENAME_ROLES[codename] for codename in self.cleaned_data["permissions"]}
         return services.access_edit(
@@ -131,11 +135,17 @@ class RolesAdmin(GuardedModelAdmin):
         assert isinstance(obj, MediaEntry)
         return obj
 
-    def get_obj_perms_manage_user_form(self, request: HttpRequest) -> Callable[..., RolesForm]:
-        return partial(RolesForm, actor=request.user, roles=self.roles, entry_for=self.entry_for)
+    def get_obj_perms_manage_user_form(self, request: HttpRequest) -> Any:
+        """Return guardian's form class: RolesForm, with the page's roles and actor."""
+        return self._roles_form(request)
 
-    def get_obj_perms_manage_group_form(self, request: HttpRequest) -> Callable[..., RolesForm]:
-        return partial(RolesForm, actor=request.user, roles=self.roles, entry_for=self.entry_for)
+    def get_obj_perms_manage_group_form(self, request: HttpRequest) -> Any:
+        return self._roles_form(request)
+
+    def _roles_form(self, request: HttpRequest) -> Callable[..., RolesForm]:
+        return partial(
+            RolesForm, actor=operator(request), roles=self.roles, entry_for=self.entry_for
+        )
 
     def get_obj_perms_user_select_form(self, request: HttpRequest) -> type[Form]:
         return UserChoiceForm
@@ -241,7 +251,7 @@ class RolesAdmin(GuardedModelAdmin):
         if request.method == "POST" and form.is_valid():
             try:
                 with transaction.atomic():
-                    change = form.save_obj_perms()
+                    change = form.save_roles()
             except ValidationError as error:
                 form.add_error("permissions", error)
             else:
@@ -356,21 +366,21 @@ class MediaEntryAdmin(RolesAdmin):
             obj.refresh_from_db()
             return
         services.media_update(
-            actor=request.user,
+            actor=operator(request),
             entry=obj,
             name=obj.name,
             description=obj.description,
             tags=obj.tags,
         )
         if "status" in form.changed_data:
-            services.media_status_set(actor=request.user, entry=obj, status=obj.status)
+            services.media_status_set(actor=operator(request), entry=obj, status=obj.status)
 
     def delete_model(self, request: HttpRequest, obj: MediaEntry) -> None:
-        services.media_delete(actor=request.user, entry=obj)
+        services.media_delete(actor=operator(request), entry=obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[MediaEntry]) -> None:
         for entry in queryset:
-            services.media_delete(actor=request.user, entry=entry)
+            services.media_delete(actor=operator(request), entry=entry)
 
 
 class EntryFilter(ChosenObjectFilter):
@@ -456,6 +466,7 @@ class AccessChangeAdmin(admin.ModelAdmin):
 
     @admin.display(description="user or group", ordering="principal_name")
     def principal_link(self, change: AccessChange) -> SafeString | str:
+        pk: int | None
         if change.group_id is not None:
             parameter, pk = PrincipalGroupFilter.parameter_name, change.group_id
         else:
@@ -483,7 +494,7 @@ class AccessChangeAdmin(admin.ModelAdmin):
         return ", ".join(change.after_labels) or "No access"
 
 
-MODULE_CONTROLS = {
+MODULE_CONTROLS: dict[str, str] = {
     Module.Name.CHAT_AND_COLLABORATION: (
         "Room and chat moderators and room chat. While off, moderator grants are kept but "
         "grant nothing and the Moderators entry is hidden."
@@ -504,11 +515,13 @@ class ModuleAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Module | None = None) -> tuple:
         return ("name",) if obj is not None else ()
 
-    def get_form(self, request: HttpRequest, obj: Module | None = None, **kwargs: Any):
+    def get_form(
+        self, request: HttpRequest, obj: Module | None = None, change: bool = False, **kwargs: Any
+    ) -> Any:
         names = [obj.name] if obj is not None else list(MODULE_CONTROLS)
         help_text = " ".join(f"{name}: {MODULE_CONTROLS.get(name, '')}" for name in names)
         kwargs["help_texts"] = {"enabled": help_text}
-        return super().get_form(request, obj, **kwargs)
+        return super().get_form(request, obj, change, **kwargs)
 
     @admin.display(description="what it controls")
     def controls(self, module: Module) -> str:

@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, Permission
@@ -376,15 +377,16 @@ def _seed_grants(
     return member_visible, len(media_users) + len(media_groups) + len(room_users) + len(room_groups)
 
 
-def _insert(model: type, holder: str, rows: Iterable[tuple[int, int, int]]) -> None:
+GuardianRow = type[MediaEntryUserObjectPermission] | type[MediaEntryGroupObjectPermission]
+
+
+def _insert(model: GuardianRow, holder: str, rows: Iterable[tuple[int, int, int]]) -> None:
     """Bulk-insert guardian rows given as (holder id, permission id, object id)."""
-    model.objects.bulk_create(
-        [
-            model(**{holder: holder_id}, permission_id=permission_id, content_object_id=object_id)
-            for holder_id, permission_id, object_id in sorted(rows)
-        ],
-        batch_size=BATCH_SIZE,
-    )
+    made: list[Any] = [
+        model(**{holder: holder_id}, permission_id=permission_id, content_object_id=object_id)
+        for holder_id, permission_id, object_id in sorted(rows)
+    ]
+    model.objects.bulk_create(made, batch_size=BATCH_SIZE)
 
 
 def _seed_showcase_access(
@@ -403,15 +405,18 @@ def _seed_showcase_access(
     roles = list(Role)[1:]  # everything but owner
     people = rng.sample(list(others), sizes.showcase_users)
     teams = rng.sample(list(groups), sizes.showcase_groups)
+    principals: list[User | Group] = [*people, *teams]
     grants = [
         (principal, role)
-        for principal in [*people, *teams]
+        for principal in principals
         for role in rng.sample(roles, rng.choice((1, 1, 2)))
     ]
-    rows: dict[type, list] = defaultdict(list)
+    rows: dict[GuardianRow, list] = defaultdict(list)
     for principal, role in grants:
         is_group = isinstance(principal, Group)
-        model = MediaEntryGroupObjectPermission if is_group else MediaEntryUserObjectPermission
+        model: GuardianRow = (
+            MediaEntryGroupObjectPermission if is_group else MediaEntryUserObjectPermission
+        )
         rows[model].append(
             model(
                 **{"group" if is_group else "user": principal},
@@ -469,10 +474,7 @@ def _seed_live_session(
                 session=session,
                 user=person,
                 roles=[
-                    role.value
-                    for role in sorted_roles(
-                        session_roles(access.entry_for_user(person, entry.pk).roles)
-                    )
+                    role.value for role in sorted_roles(session_roles(_roles_on(person, entry)))
                 ],
                 joined_at=now,
             )
@@ -504,6 +506,12 @@ def _seed_live_session(
         event.seq = seq
     RoomEvent.objects.bulk_create(events, batch_size=BATCH_SIZE)
     return session
+
+
+def _roles_on(user: User, entry: MediaEntry) -> frozenset[Role]:
+    """Return the roles the user holds on the entry, as joining the room resolves them."""
+    found = access.entry_for_user(user, entry.pk)
+    return found.roles if found is not None else frozenset()
 
 
 def _analyze() -> None:

@@ -4,6 +4,7 @@ import re
 
 from django import forms
 from django.contrib.auth.models import Group
+from django.http import QueryDict
 
 from accounts.models import User
 from mediaspace.models import MediaEntry
@@ -47,7 +48,7 @@ class MyMediaFilterForm(forms.Form):
     VALUES = {name: {value for value, _ in choices} for name, choices in CHOICES.items()}
 
     def clean(self) -> dict:
-        data = super().clean()
+        data = super().clean() or {}
         for name, values in self.VALUES.items():
             if data.get(name) not in values:
                 self.add_error(name, "Choose one of the options offered.")
@@ -162,9 +163,9 @@ class PrincipalsField(forms.Field):
                 name = "That user" if kind == "user" else "That group"
                 errors.append(self._error("missing", name))
                 continue
-            if kind == "user" and not principal.is_active:
+            if isinstance(principal, User) and not principal.is_active:
                 errors.append(self._error("inactive", principal.name))
-            elif kind == "user" and self.entry is not None and pk == self.entry.owner_id:
+            elif isinstance(principal, User) and self.entry and pk == self.entry.owner_id:
                 errors.append(self._error("owner", principal.name))
             principals.append(principal)
         if errors:
@@ -209,12 +210,19 @@ class AccessAddForm(forms.Form):
 
     def __init__(self, *args, entry: MediaEntry, roles: tuple[Role, ...], **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["principals"].entry = entry
+        self.principals_field.entry = entry
         self.fields["roles"] = RolesField(roles=roles, label="Select permissions")
+
+    @property
+    def principals_field(self) -> PrincipalsField:
+        field = self.fields["principals"]
+        assert isinstance(field, PrincipalsField)
+        return field
 
     def selected(self) -> list[dict[str, str]]:
         """Return the chips chosen so far (key and name), even when the form has errors."""
-        keys = self.fields["principals"].to_python_safe(self.data.getlist("principals"))
+        chosen = self.data.getlist("principals") if isinstance(self.data, QueryDict) else []
+        keys = self.principals_field.to_python_safe(chosen)
         users = User.objects.in_bulk([pk for kind, pk in keys if kind == "user"])
         groups = Group.objects.in_bulk([pk for kind, pk in keys if kind == "group"])
         chips = []

@@ -12,8 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from django.contrib.auth.models import Group
-from django.db.models import Count, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Q
 
 from accounts.models import User, search_words
 from mediaspace import access, permissions
@@ -400,16 +399,11 @@ def _changed_rows(
     """
     groups = [change.group for change in changes if change.group is not None]
     users = [change.user for change in changes if change.group is None and change.user]
-    members = (
-        dict(
-            User.groups.through.objects.filter(group__in=groups)
-            .values_list("group_id")
-            .annotate(count=Count("pk"))
-            .values_list("group_id", "count")
-        )
-        if groups
-        else {}
-    )
+    members: dict[int, int] = {}
+    if groups:
+        counted = User.groups.through.objects.filter(group__in=groups).values("group_id")
+        for counts in counted.annotate(members=Count("pk")):
+            members[counts["group_id"]] = counts["members"]
     matching = {("user", user.pk) for user in users} | {("group", g.pk) for g in groups}
     if state.words:
         matching = {
@@ -457,18 +451,6 @@ def _changed_rows(
         row = _row(holder)
         found.append((change, row, (row.kind, row.pk) in matching))
     return sorted(found, key=lambda item: item[1].position)
-
-
-def _member_count() -> Coalesce:
-    """Return a group's member count, as a subquery for the groups a list shows only."""
-    members = (
-        User.groups.through.objects.filter(group_id=OuterRef("pk"))
-        .order_by()
-        .values("group_id")
-        .annotate(count=Count("pk"))
-        .values("count")
-    )
-    return Coalesce(Subquery(members), 0)
 
 
 # Activity ---------------------------------------------------------------------------

@@ -130,12 +130,11 @@ def _access_change(
     if before == roles:
         return None
     permissions.roles_change(entry, principal, before=before, after=roles)
-    is_group = isinstance(principal, Group)
     return AccessChange.objects.create(
         entry=entry,
         actor=actor,
-        user=None if is_group else principal,
-        group=principal if is_group else None,
+        user=None if isinstance(principal, Group) else principal,
+        group=principal if isinstance(principal, Group) else None,
         principal_name=_principal_name(principal),
         before=[role.value for role in permissions.sorted_roles(before)],
         after=[role.value for role in permissions.sorted_roles(roles)],

@@ -398,8 +398,9 @@ def moderators_add(request: AuthenticatedHttpRequest, entry_id: int) -> HttpResp
 def _principal_or_404(kind: str, principal_id: int) -> User | Group:
     if kind not in ("user", "group"):
         raise Http404("No such kind of principal.")
-    model = Group if kind == "group" else User
-    return get_object_or_404(model, pk=principal_id)
+    if kind == "group":
+        return get_object_or_404(Group, pk=principal_id)
+    return get_object_or_404(User, pk=principal_id)
 
 
 @require_http_methods(["GET", "POST"])

@@ -268,8 +268,8 @@ class ReadOnlyInline(admin.TabularInline):
     extra = max_num = 0
     can_delete = False
 
-    def get_formset(self, request: HttpRequest, obj: Session | None = None, **kwargs: Any):
-        formset = super().get_formset(request, obj, **kwargs)
+    def get_formset(self, request: HttpRequest, obj: Session | None = None, **kwargs: Any) -> Any:
+        formset: Any = super().get_formset(request, obj, **kwargs)  # a LimitedFormSet class
         formset.limit = self.limit
         if obj is not None:
             formset.all_link = changelist_link(
@@ -555,7 +555,7 @@ class SessionAdmin(ReadOnlyAdmin):
         )
 
     @admin.display(description="participants", ordering="participant_count")
-    def participants(self, session: Session) -> SafeString:
+    def participants(self, session: Any) -> SafeString:  # a Session with its counts
         return changelist_link(
             Participant,
             {SessionFilter.parameter_name: session.pk},
@@ -564,7 +564,7 @@ class SessionAdmin(ReadOnlyAdmin):
         )
 
     @admin.display(description="messages", ordering="message_count")
-    def chat(self, session: Session) -> SafeString:
+    def chat(self, session: Any) -> SafeString:  # a Session with its counts
         """Link to the session's chat: paginated there, never inlined here."""
         return changelist_link(
             ChatMessage,
@@ -574,16 +574,16 @@ class SessionAdmin(ReadOnlyAdmin):
         )
 
     @admin.display(description="participants")
-    def participants_summary(self, session: Session) -> SafeString:
+    def participants_summary(self, session: Any) -> SafeString:  # a Session with its counts
         return self._summary(Participant, session, session.participant_count)
 
     @admin.display(description="chat")
-    def chat_summary(self, session: Session) -> SafeString:
+    def chat_summary(self, session: Any) -> SafeString:  # a Session with its counts
         """Link to the session's chat: paginated there, never inlined here."""
         return self._summary(ChatMessage, session, session.message_count)
 
     @admin.display(description="moderation actions")
-    def moderation_summary(self, session: Session) -> SafeString:
+    def moderation_summary(self, session: Any) -> SafeString:  # a Session with its counts
         return self._summary(ModerationAction, session, session.action_count)
 
     def _summary(self, model: type[Model], session: Session, count: int) -> SafeString:

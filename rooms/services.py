@@ -96,20 +96,23 @@ def session_seq(session_id: int) -> int:
     return RoomEvent.objects.filter(session_id=session_id).aggregate(seq=Max("seq"))["seq"] or 0
 
 
-def _with_seq(sessions: QuerySet[Session]) -> QuerySet[Session]:
-    """Return the sessions, each with `seq`, its latest event's number."""
+def _session(sessions: QuerySet[Session]) -> Session | None:
+    """Return the first of these sessions, with its room and entry, and its `seq` read with
+    it (call with the room locked)."""
     latest = RoomEvent.objects.filter(session=OuterRef("pk")).order_by("-seq").values("seq")[:1]
-    return sessions.annotate(seq=Coalesce(Subquery(latest), 0))
+    found = (
+        sessions.select_related("room__media")
+        .annotate(latest_seq=Coalesce(Subquery(latest), 0))
+        .first()
+    )
+    if found is not None:
+        found.seq = found.latest_seq
+    return found
 
 
 def _session_in_progress(entry_id: int) -> Session:
     """Return the room's open or live session (call with the room locked), or refuse."""
-    session = (
-        _with_seq(Session.objects.select_related("room__media"))
-        .filter(room_id=entry_id)
-        .exclude(state=Session.State.ENDED)
-        .first()
-    )
+    session = _session(Session.objects.filter(room_id=entry_id).exclude(state=Session.State.ENDED))
     if session is None:
         raise ValidationError(NO_SESSION, code="no_session")
     return session
@@ -258,7 +261,7 @@ def participant_join(*, user: User, entry: MediaEntry) -> Participant:
         raise ValidationError(NOT_STARTED, code="not_started")
     if not powers.can_run_room and here.session_locked and here.participant_id is None:
         raise ValidationError(LOCKED, code="locked")
-    return _enter(here.session_id, here.seq, user, current, here)
+    return _enter(here.session_pk, here.seq, user, current, here)
 
 
 def presence_note(*, here: Standing) -> None:
@@ -278,7 +281,7 @@ def presence_note(*, here: Standing) -> None:
     if seen is not None and now - seen > AWAY_AFTER:
         _presence_return(here, now)
     elif seen is None or now - seen >= PRESENCE_REFRESH:
-        Participant.objects.filter(pk=here.participant_id).update(last_seen_at=now)
+        Participant.objects.filter(pk=here.participant_pk).update(last_seen_at=now)
     checked = here.presence_checked_at
     if checked is None or now - checked >= PRESENCE_REFRESH:
         _presence_check(here, now)
@@ -288,10 +291,10 @@ def presence_note(*, here: Standing) -> None:
 def _presence_return(here: Standing, now: datetime) -> None:
     """Mark someone who was away as here again, for everyone to see."""
     _lock_room(here.entry.pk)
-    Participant.objects.filter(pk=here.participant_id).update(last_seen_at=now)
-    seq = session_seq(here.session_id)
+    Participant.objects.filter(pk=here.participant_pk).update(last_seen_at=now)
+    seq = session_seq(here.session_pk)
     # Their own page does not change: no participant, so it is not redrawn whole.
-    _event(here.session_id, seq, RoomEvent.Kind.PEOPLE)
+    _event(here.session_pk, seq, RoomEvent.Kind.PEOPLE)
 
 
 @transaction.atomic
@@ -299,10 +302,10 @@ def _presence_check(here: Standing, now: datetime) -> None:
     """Tell everyone if someone went away since the session's last check; note this one."""
     _lock_room(here.entry.pk)
     due = Q(presence_checked_at=None) | Q(presence_checked_at__lt=now - PRESENCE_REFRESH)
-    if not Session.objects.filter(due, pk=here.session_id).update(presence_checked_at=now):
+    if not Session.objects.filter(due, pk=here.session_pk).update(presence_checked_at=now):
         return  # another poll just checked
     gone = Participant.objects.filter(
-        session_id=here.session_id,
+        session_id=here.session_pk,
         left_at=None,
         removed_at=None,
         last_seen_at__lt=now - AWAY_AFTER,
@@ -311,7 +314,7 @@ def _presence_check(here: Standing, now: datetime) -> None:
         # Away at the last check already, and told then.
         gone = gone.filter(last_seen_at__gte=here.presence_checked_at - AWAY_AFTER)
     if gone.exists():
-        _event(here.session_id, session_seq(here.session_id), RoomEvent.Kind.PEOPLE)
+        _event(here.session_pk, session_seq(here.session_pk), RoomEvent.Kind.PEOPLE)
 
 
 @transaction.atomic
@@ -320,8 +323,8 @@ def participant_leave(*, user: User, entry: MediaEntry) -> None:
     here = selectors.standing(user, entry.pk, lock=True)
     if here is None or not here.joined:
         return
-    Participant.objects.filter(pk=here.participant_id).update(left_at=timezone.now())
-    _event(here.session_id, here.seq, RoomEvent.Kind.PEOPLE, participant_id=here.participant_id)
+    Participant.objects.filter(pk=here.participant_pk).update(left_at=timezone.now())
+    _event(here.session_pk, here.seq, RoomEvent.Kind.PEOPLE, participant_id=here.participant_pk)
 
 
 @transaction.atomic
@@ -386,10 +389,8 @@ def _participant_locked(participant: Participant) -> tuple[Session, Participant]
     """Lock the participant's room; return their session and their row, both fresh."""
     room_id = Session.objects.values_list("room_id", flat=True).get(pk=participant.session_id)
     _lock_room(room_id)
-    session = _with_seq(Session.objects.select_related("room__media")).get(
-        pk=participant.session_id
-    )
-    if session.is_ended:
+    session = _session(Session.objects.filter(pk=participant.session_id))
+    if session is None or session.is_ended:
         raise ValidationError(ENDED, code="ended")
     return session, Participant.objects.select_related("user").get(pk=participant.pk)
 
@@ -453,11 +454,11 @@ def message_post(*, author: User, entry: MediaEntry, body: str) -> ChatMessage:
         raise PermissionDenied(REMOVED if here.removed else NOT_JOINED)
     if here.chat_blocked:
         raise PermissionDenied(BLOCKED)
-    message = ChatMessage(session_id=here.session_id, author=author, body=body.strip())
+    message = ChatMessage(session_id=here.session_pk, author=author, body=body.strip())
     # Only the body needs checking: the session and the author were just read.
     message.clean_fields(exclude=[f.name for f in ChatMessage._meta.fields if f.name != "body"])
     message.save()
-    _event(here.session_id, here.seq, RoomEvent.Kind.MESSAGE, message_id=message.pk)
+    _event(here.session_pk, here.seq, RoomEvent.Kind.MESSAGE, message_id=message.pk)
     return message
 
 
@@ -465,7 +466,9 @@ def _message_locked(message: ChatMessage) -> tuple[Session, ChatMessage]:
     """Lock the message's room; return its session and the message, both fresh."""
     room_id = Session.objects.values_list("room_id", flat=True).get(pk=message.session_id)
     _lock_room(room_id)
-    session = _with_seq(Session.objects.select_related("room__media")).get(pk=message.session_id)
+    session = _session(Session.objects.filter(pk=message.session_id))
+    if session is None:
+        raise Session.DoesNotExist
     return session, ChatMessage.objects.select_related("author").get(pk=message.pk)
 
 

@@ -171,7 +171,7 @@ def room_poll(request: AuthenticatedHttpRequest, entry_id: int) -> HttpResponse:
     )
     changes = selectors.Changes()
     if not whole:
-        changes = selectors.changes_since(view.session_id, cursor.seq, view.participant_id)
+        changes = selectors.changes_since(view.session_pk, cursor.seq, view.participant_id)
         whole = changes.state or changes.me
     if whole:
         page = selectors.room_for_user(request.user, entry_id)

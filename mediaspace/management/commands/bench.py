@@ -210,7 +210,7 @@ def throwaway_database() -> Iterator[None]:
 
 def is_test_database() -> bool:
     """Return whether the current database is a test database, safe to fill."""
-    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():  # type: ignore[attr-defined]
         return True
     return Path(str(connection.settings_dict["NAME"])).name.startswith(TEST_DATABASE_PREFIX)
 
@@ -237,7 +237,7 @@ def timed_request(
 ) -> int:
     """Send the page's request and return its duration in ns; fail loudly unless expected."""
     send = getattr(client, page.method)
-    data = page.data(bench, index) if callable(page.data) else page.data
+    data = page.data(bench, index) if callable(page.data) and bench else page.data
     started = perf_counter_ns()
     try:
         response: HttpResponse = send(url, data, **(page.headers or {}))
@@ -358,10 +358,13 @@ class Command(BaseCommand):
         self, bench: BenchData, client: Client, url: str | None, timings: list[Timing]
     ) -> Timing:
         """Return the floor's line: every floor sample taken alongside the pages, together."""
-        with CaptureQueriesContext(connection) as context:
-            timed_request(FLOOR, client, url, bench)
+        queries = None
+        if url is not None:
+            with CaptureQueriesContext(connection) as context:
+                timed_request(FLOOR, client, url, bench)
+            queries = len(context.captured_queries)
         samples_ns = [ns for timing in timings for ns in timing.floor_ns]
-        return Timing(FLOOR, url, samples_ns, samples_ns, len(context.captured_queries))
+        return Timing(FLOOR, url, samples_ns, samples_ns, queries)
 
     def build_report(
         self, bench: BenchData, seed_seconds: float, samples: int, timings: list[Timing]
