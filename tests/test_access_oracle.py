@@ -25,7 +25,8 @@ sets), for the date sorts. The checks then ask each read path what it answers an
 
 * `test_reads_follow_the_rule`: get_entry_for_user (roles and powers), My Media (every
   sort, role filter, type filter, searches, paging, and the page over HTTP), the Roles &
-  permissions list and its role filter, the status of each entry URL per user, and each
+  permissions list and its role filter, the suggestions' scope and what each suggestion
+  holds, the admin's grant overview, the status of each entry URL per user, and each
   room's standing.
 * `test_room_actions_follow_the_rule`: in each room a session scenario over HTTP (start,
   open, join, post, pin, delete, lock, unlock, block, remove, clear, end), each answer
@@ -45,6 +46,7 @@ from django.http import Http404
 from django.urls import reverse
 
 from mediaspace import selectors, services
+from mediaspace.access import holders_of
 from mediaspace.models import MediaEntry, Role
 from mediaspace.permissions import get_entry_for_user
 from rooms.selectors import standing_for_user
@@ -638,6 +640,63 @@ def check_roles_tab(world: World, problems: list[str]) -> None:
                 )
 
 
+def check_suggestions(world: World, problems: list[str]) -> None:
+    """The Select users combobox's scope: everyone active but the owner, and the groups
+    whose name holds the word, each with what it is granted on the entry itself."""
+    ref = world.ref
+    for entry_id, entry in world.entries.items():
+        owner = ref.entries[entry_id].owner
+        expected = [
+            ("user", pk, frozenset(ref.grants.get((entry_id, "user", pk), ())))
+            for pk in sorted(ref.users, key=lambda pk: ref.users[pk].username)
+            if pk != owner
+        ]
+        found = selectors.principals_suggest(entry, "ZUser", limit=50)
+        got = [(row.kind, row.pk, frozenset(row.holds)) for row in found]
+        if got != expected:
+            problems.append(
+                f"seed {world.seed}: suggestions for 'ZUser' on {world.what(entry_id)}:"
+                f" got {got}, expected {expected}"
+            )
+        word = world.rng.choice(list(ref.groups.values())).name.split()[0][1:]
+        expected = [
+            ("group", group.pk, len(ref.members[group.pk]), grants)
+            for group in sorted(
+                ref.groups.values(), key=lambda group: (group.name.lower(), group.pk)
+            )
+            if word.lower() in group.name.lower()
+            for grants in [frozenset(ref.grants.get((entry_id, "group", group.pk), ()))]
+        ]
+        found = selectors.principals_suggest(entry, word.upper(), limit=50)
+        got = [
+            (row.kind, row.pk, int(row.detail.split()[2]), frozenset(row.holds))
+            for row in found
+            if row.kind == "group"
+        ]
+        if got != expected:
+            problems.append(
+                f"seed {world.seed}: group suggestions for {word!r} on {world.what(entry_id)}:"
+                f" got {got}, expected {expected}"
+            )
+
+
+def check_admin_overview(world: World, problems: list[str]) -> None:
+    """The admin's object-permission overview: every grant, as granted."""
+    ref = world.ref
+    for entry_id, entry in world.entries.items():
+        expected = {
+            (kind, pk): roles
+            for (at, kind, pk), roles in ref.grants.items()
+            if at == entry_id and roles
+        }
+        got = {key: frozenset(roles) for key, roles in holders_of(entry, Role).items()}
+        if got != expected:
+            problems.append(
+                f"seed {world.seed}: admin overview of {world.what(entry_id)}:"
+                f" got {got}, expected {expected}"
+            )
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("seed", SEEDS)
 def test_reads_follow_the_rule(seed):
@@ -646,6 +705,8 @@ def test_reads_follow_the_rule(seed):
     check_entry_access(world, problems)
     check_my_media(world, problems)
     check_roles_tab(world, problems)
+    check_suggestions(world, problems)
+    check_admin_overview(world, problems)
     assert not problems, report(world, problems)
 
 
