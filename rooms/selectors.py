@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -41,6 +42,10 @@ STATE_LABELS = {
 }
 
 
+# Session and event numbers in ASCII digits (no more than the database holds), two flags.
+CURSOR = re.compile(r"([0-9]{1,18})\.([0-9]{1,18})\.([01])\.([01])")
+
+
 @dataclass(frozen=True)
 class Cursor:
     """Where a page's view of the room stands; a poll answers 204 while it still holds.
@@ -60,13 +65,11 @@ class Cursor:
     @classmethod
     def parse(cls, text: str) -> Cursor | None:
         """Return the cursor written in `text`, or None when it is malformed."""
-        parts = text.split(".")
-        if len(parts) != 4 or not all(part.isdecimal() and len(part) < 19 for part in parts):
+        found = CURSOR.fullmatch(text)
+        if found is None:
             return None
-        session_id, seq, notice, chat = (int(part) for part in parts)
-        if notice > 1 or chat > 1:
-            return None
-        return cls(session_id, seq, bool(notice), bool(chat))
+        session_id, seq, notice, chat = found.groups()
+        return cls(int(session_id), int(seq), notice == "1", chat == "1")
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -121,12 +122,15 @@ def _room_context(
     return context
 
 
+MESSAGE_ID = re.compile(r"[0-9]{1,18}")
+
+
 def _before(request: AuthenticatedHttpRequest) -> int | None:
     """Return the message id in `?before=`, None without one; 400 when it is malformed."""
     before = request.GET.get("before")
     if before is None:
         return None
-    if not before.isdecimal() or len(before) > 18:
+    if not MESSAGE_ID.fullmatch(before):
         raise BadRequest("The message id is malformed.")
     return int(before)
 
