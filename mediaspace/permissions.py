@@ -186,7 +186,7 @@ def roles_change(
         remove_perm(permission[role], [principal], entry)
     for role in sorted_roles(after - before):
         assign_perm(permission[role], [principal], entry)
-    access.holder_write(entry, principal, after, before=before)
+    access.holder_write(entry, principal, after)
 
 
 def held_entry_ids(principal: User | Group) -> list[int]:

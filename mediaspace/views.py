@@ -256,20 +256,20 @@ def _roles_changed(
     if not request.htmx:
         return redirect("media_roles", entry_id=access.entry.pk)
     response = reswap(HttpResponse(), "none")
-    if changes:  # nothing to show when nothing changed (a second click, say)
-        update = selectors.access_update(access.entry, _list_state(request.POST), changes)
-        actor = str(request.user)
-        context = _roles_context(request, access, update.page) | {
-            "oob": True,
-            "replaced": update.replaced,
-            "inserted": update.inserted,
-            "removed": update.removed,
-            "activity": [selectors.ActivityItem.of(change, actor) for change in reversed(changes)],
-        }
-        response.write(
-            render_to_string("mediaspace/edit_roles.html#roles-changed", context, request)
-        )
-    return trigger_client_event(with_messages(request, response), "ms:close-dialog")
+    if not changes:  # nothing to show when nothing changed (a second click, say)
+        return trigger_client_event(with_messages(request, response), "ms:close-dialog")
+    update = selectors.access_update(access.entry, _list_state(request.POST), changes)
+    actor = str(request.user)
+    context = _roles_context(request, access, update.page) | {
+        "oob": True,
+        "replaced": update.replaced,
+        "inserted": update.inserted,
+        "removed": update.removed,
+        "activity": [selectors.ActivityItem.of(change, actor) for change in reversed(changes)],
+    }
+    # The toasts come in the same template: one render.
+    response.write(render_to_string("mediaspace/edit_roles.html#roles-changed", context, request))
+    return trigger_client_event(response, "ms:close-dialog")
 
 
 @require_GET

@@ -46,7 +46,7 @@ from django.http import Http404
 from django.urls import reverse
 
 from mediaspace import selectors, services
-from mediaspace.access import holders_of
+from mediaspace.access import current_rows, expected_rows, holders_of
 from mediaspace.models import MediaEntry, Role
 from mediaspace.permissions import get_entry_for_user
 from rooms.selectors import standing_for_user
@@ -697,6 +697,17 @@ def check_admin_overview(world: World, problems: list[str]) -> None:
             )
 
 
+def check_read_model(world: World, problems: list[str]) -> None:
+    """EntryAccess, as the services left it, is what guardian's rows and the owners say."""
+    current, expected = current_rows(), expected_rows()
+    for key in sorted(current.keys() | expected.keys()):
+        if current.get(key) != expected.get(key):
+            problems.append(
+                f"seed {world.seed}: EntryAccess {key}: {current.get(key)}, expected"
+                f" {expected.get(key)}"
+            )
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("seed", SEEDS)
 def test_reads_follow_the_rule(seed):
@@ -707,6 +718,7 @@ def test_reads_follow_the_rule(seed):
     check_roles_tab(world, problems)
     check_suggestions(world, problems)
     check_admin_overview(world, problems)
+    check_read_model(world, problems)
     assert not problems, report(world, problems)
 
 

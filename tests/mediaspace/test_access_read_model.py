@@ -7,6 +7,7 @@ import re
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from guardian.shortcuts import assign_perm, remove_perm
 
 from accounts.models import User
@@ -148,8 +149,10 @@ def test_the_statements_name_the_tables_of_the_models():
         access.ACTIVITY,
         access.SUGGEST_USERS,
         access.SUGGEST_GROUPS,
+        *access.HOLDER_UPSERT.values(),
+        *access.HOLDER_DELETE.values(),
     ]
-    named = {name for sql in statements for name in re.findall(r"(?:FROM|JOIN) (\w+)", sql)}
+    named = {name for sql in statements for name in re.findall(r"(?:FROM|JOIN|INTO) (\w+)", sql)}
     assert named == set(tables)
     for name, model in tables.items():
         assert model._meta.db_table == name
@@ -159,3 +162,23 @@ def test_the_statements_name_the_tables_of_the_models():
     assert set(access.OWNER_COLUMNS) <= {field.column for field in User._meta.concrete_fields}
     assert set(access.SESSION_COLUMNS) <= {field.column for field in Session._meta.fields}
     assert set(access.PARTICIPANT_COLUMNS) <= {field.column for field in Participant._meta.fields}
+    written = {field.column for field in EntryAccess._meta.concrete_fields} - {"id"}
+    for kind, sql in access.HOLDER_UPSERT.items():
+        listed = re.search(r"\(([^)]*)\)\s*VALUES", sql).group(1)
+        assert {column.strip() for column in listed.split(",")} == written - {
+            "group_id" if kind == "user" else "user_id"
+        }
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="psycopg's statement cache")
+def test_psycopg_converts_the_long_statements_once(olivia, lecture):
+    from psycopg import _queries
+
+    cache = _queries._query2pg  # server-side binding (settings)
+    access.my_media(olivia, wanted=None, sort="name", stop=21)
+    converted = cache.cache_info()
+    access.my_media(olivia, wanted=None, sort="name", stop=21)
+
+    assert _queries.MAX_CACHED_STATEMENT_LENGTH >= access.LONGEST_STATEMENT > 4096
+    assert cache.cache_info().hits > converted.hits
+    assert cache.cache_info().misses == converted.misses
