@@ -23,7 +23,6 @@ from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from guardian.admin import GuardedModelAdmin
 from guardian.forms import BaseObjectPermissionsForm
@@ -33,6 +32,7 @@ from accounts.admin import (
     ChosenObjectFilter,
     OneGroupPicker,
     OneUserPicker,
+    admin_link,
     filter_link,
     operator,
 )
@@ -272,7 +272,7 @@ class RolesAdmin(GuardedModelAdmin):
             f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_permissions",
             args=[obj.pk],
         )
-        return format_html('<a href="{}">{}</a>', url, self.access_link_label)
+        return admin_link(url, self.access_link_label)
 
 
 class OwnerFilter(ChosenObjectFilter):

@@ -18,12 +18,11 @@ from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.formats import date_format
-from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 from django.utils.timezone import localtime
 
-from accounts.admin import ChosenObjectFilter, filter_link, users_matching
+from accounts.admin import ChosenObjectFilter, admin_link, filter_link, users_matching
 from accounts.models import User, search_words
 from mediaspace import access
 from mediaspace.admin import RolesAdmin
@@ -117,7 +116,7 @@ def changelist_link(
     """Return a link to another model's list, filtered by `query`."""
     opts = model._meta
     url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
-    return format_html('<a href="{}?{}" title="{}">{}</a>', url, urlencode(query), title, label)
+    return admin_link(f"{url}?{urlencode(query)}", label, title=title)
 
 
 def when(moment: Any) -> str:
@@ -409,8 +408,7 @@ class ModerationColumns:
         if action.target_message_id is None:
             return person or "-"
         url = reverse("admin:rooms_chatmessage_change", args=[action.target_message_id])
-        link = format_html('<a href="{}">message #{}</a>', url, action.target_message_id)
-        return format_html("{} · {}", person, link) if person else link
+        return admin_link(url, f"message #{action.target_message_id}", before=person)
 
 
 class ModerationInline(ModerationColumns, ReadOnlyInline):
