@@ -130,7 +130,7 @@ def _access_change(
     if before == roles:
         return None
     permissions.roles_change(entry, principal, before=before, after=roles)
-    return AccessChange.objects.create(
+    change = AccessChange(
         entry=entry,
         actor=actor,
         user=None if isinstance(principal, Group) else principal,
@@ -139,6 +139,8 @@ def _access_change(
         before=[role.value for role in permissions.sorted_roles(before)],
         after=[role.value for role in permissions.sorted_roles(roles)],
     )
+    access.audit_write(change)
+    return change
 
 
 # Nested calls share the outermost transaction (no savepoint each): one failure undoes all.

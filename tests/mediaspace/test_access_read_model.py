@@ -151,6 +151,7 @@ def test_the_statements_name_the_tables_of_the_models():
         access.SUGGEST_GROUPS,
         *access.HOLDER_UPSERT.values(),
         *access.HOLDER_DELETE.values(),
+        access.AUDIT_INSERT,
     ]
     named = {name for sql in statements for name in re.findall(r"(?:FROM|JOIN|INTO) (\w+)", sql)}
     assert named == set(tables)
@@ -162,6 +163,8 @@ def test_the_statements_name_the_tables_of_the_models():
     assert set(access.OWNER_COLUMNS) <= {field.column for field in User._meta.concrete_fields}
     assert set(access.SESSION_COLUMNS) <= {field.column for field in Session._meta.fields}
     assert set(access.PARTICIPANT_COLUMNS) <= {field.column for field in Participant._meta.fields}
+    audit = {field.column for field in AccessChange._meta.concrete_fields} - {"id"}
+    assert set(access.AUDIT_COLUMNS) == audit
     written = {field.column for field in EntryAccess._meta.concrete_fields} - {"id"}
     for kind, sql in access.HOLDER_UPSERT.items():
         listed = re.search(r"\(([^)]*)\)\s*VALUES", sql).group(1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from mediaspace import access, permissions, services
 from mediaspace.models import (
@@ -136,6 +137,18 @@ def test_every_change_is_audited_with_before_and_after(olivia, room, rita):
     ]
     assert all(c.actor == olivia and c.user == rita and c.entry == room for c in changes)
     assert all(c.principal_name == "Rita Reyes" for c in changes)
+
+
+def test_the_returned_record_is_the_row_written(olivia, room, rita):
+    before = timezone.now()
+    change = services.access_add(actor=olivia, entry=room, principal=rita, roles=[Role.CO_VIEWER])
+
+    stored = AccessChange.objects.get(pk=change.pk)
+    fields = ("entry_id", "actor_id", "user_id", "group_id", "principal_name", "before", "after")
+    assert [getattr(stored, f) for f in fields] == [getattr(change, f) for f in fields]
+    assert stored.created_at == change.created_at
+    assert before <= stored.created_at <= timezone.now()
+    assert AccessChange.objects.filter(entry=room).first() == stored  # the newest first
 
 
 def test_a_group_change_is_audited_against_the_group(olivia, room):
