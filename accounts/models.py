@@ -4,9 +4,11 @@ import hashlib
 import re
 import unicodedata
 
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, Group
 from django.db import models
 from django.db.models.functions import Lower
+from django.db.models.signals import post_save
+from django.dispatch import receiver
 
 # Avatar backgrounds, each dark enough for white initials to pass WCAG AA (4.5:1).
 AVATAR_COLOURS = (
@@ -146,3 +148,39 @@ class NameKey(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+def group_name_key_set(name: str) -> set[str]:
+    """Return the words of a group's name."""
+    return {key[: GroupNameKey.KEY_LENGTH] for key in search_words(name)}
+
+
+class GroupNameKey(models.Model):
+    """One word of a group's name, so that suggestions find groups by any word's start,
+    as they find people (NameKey), however many groups there are."""
+
+    KEY_LENGTH = 100
+
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="name_keys")
+    key = models.CharField(max_length=KEY_LENGTH)
+
+    class Meta:
+        indexes = [models.Index(fields=["key", "group"], name="accounts_groupnamekey_key")]
+        constraints = [
+            models.UniqueConstraint(fields=["group", "key"], name="accounts_groupnamekey_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+@receiver(post_save, sender=Group, dispatch_uid="accounts.group_name_keys")
+def group_name_keys_refresh(sender: type[Group], instance: Group, **kwargs: object) -> None:
+    """Rebuild the words a group can be found by whenever it is saved."""
+    update_fields = kwargs.get("update_fields")
+    if update_fields is not None and "name" not in update_fields:  # type: ignore[operator]
+        return
+    GroupNameKey.objects.filter(group=instance).delete()
+    GroupNameKey.objects.bulk_create(
+        [GroupNameKey(group=instance, key=key) for key in sorted(group_name_key_set(instance.name))]
+    )

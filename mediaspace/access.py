@@ -430,7 +430,12 @@ SUGGEST_USERS = f"""
       AND u.id <> %(owner)s{"".join(OTHER_WORD.format(n=n) for n in range(1, SEARCH_WORDS))}
     ORDER BY k.key, k.user_id
     LIMIT %(limit)s"""
-# Groups whose name holds every word, by name, with their member counts.
+# Groups with a word of their name in each range (accounts.GroupNameKey), as people are
+# found, by name, with their member counts and the roles each is granted on the entry.
+OTHER_GROUP_WORD = """
+          AND (%(use{n})s = 0 OR EXISTS (SELECT 1 FROM accounts_groupnamekey other
+               WHERE other.group_id = g.id
+                 AND other.key >= %(low{n})s AND other.key < %(high{n})s))"""
 SUGGEST_GROUPS = f"""
     SELECT g.id, g.name,
            (SELECT COUNT(*) FROM accounts_user_groups m WHERE m.group_id = g.id),
@@ -438,7 +443,10 @@ SUGGEST_GROUPS = f"""
             WHERE a.entry_id = %(entry)s AND a.group_id = g.id)
     FROM (
         SELECT g.id, g.name FROM auth_group g
-        WHERE 1 = 1{_words(GROUP_TEXT)}
+        WHERE g.id IN (SELECT k.group_id FROM accounts_groupnamekey k
+                       WHERE k.key >= %(low0)s AND k.key < %(high0)s){
+    "".join(OTHER_GROUP_WORD.format(n=n) for n in range(1, SEARCH_WORDS))
+}
         ORDER BY LOWER(g.name), g.id LIMIT %(limit)s
     ) g
     ORDER BY LOWER(g.name), g.id"""
@@ -630,6 +638,16 @@ def _holders_rows(entry: MediaEntry, user_ids: Sequence[int], group_ids: Sequenc
     return rows.filter(user_id__in=user_ids).union(rows.filter(group_id__in=group_ids), all=True)
 
 
+def _range_params(ranges: Sequence[tuple[str, str]]) -> dict[str, Any]:
+    """Return the key ranges of SUGGEST_USERS and SUGGEST_GROUPS (the first the longest
+    word's), and which are in use."""
+    params: dict[str, Any] = {}
+    for n in range(SEARCH_WORDS):
+        low, high = ranges[n] if n < len(ranges) else ("", "")
+        params |= {f"low{n}": low, f"high{n}": high, f"use{n}": int(n < len(ranges))}
+    return params
+
+
 def suggested_users(
     entry: MediaEntry, ranges: Sequence[tuple[str, str]], limit: int
 ) -> list[tuple[User, tuple[Role, ...]]]:
@@ -641,10 +659,8 @@ def suggested_users(
         "owner": entry.owner_id,
         "active": True,
         "limit": limit * 3,
+        **_range_params(ranges),
     }
-    for n in range(SEARCH_WORDS):
-        low, high = ranges[n] if n < len(ranges) else ("", "")
-        params |= {f"low{n}": low, f"high{n}": high, f"use{n}": int(n < len(ranges))}
     found = list(dict.fromkeys(_run(SUGGEST_USERS, params)))[:limit]
     fields = ("id", "username", "first_name", "last_name", "email", "display_name")
     return [
@@ -654,11 +670,11 @@ def suggested_users(
 
 
 def suggested_groups(
-    entry: MediaEntry, words: Sequence[str], limit: int
+    entry: MediaEntry, ranges: Sequence[tuple[str, str]], limit: int
 ) -> list[tuple[int, str, int, tuple[Role, ...]]]:
-    """Return the id, name, member count and roles on the entry of the first groups whose
-    name holds every word."""
-    params = {"entry": entry.pk, "limit": limit, **_search_params(words)}
+    """Return the id, name, member count and roles on the entry of the first groups, by
+    name, with a word in each range (the first range the longest word's)."""
+    params = {"entry": entry.pk, "limit": limit, **_range_params(ranges)}
     return [
         (pk, name, members, roles_of((bits or 0) & GRANTED_BITS))
         for pk, name, members, bits in _run(SUGGEST_GROUPS, params)

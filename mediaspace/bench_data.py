@@ -18,7 +18,7 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, Permission
 from django.db import connection, transaction
 
-from accounts.models import NameKey, User
+from accounts.models import GroupNameKey, NameKey, User, group_name_key_set
 from mediaspace import access
 from mediaspace.models import (
     ROLE_CODENAMES,
@@ -236,6 +236,14 @@ def _seed_groups(
     """Create groups of about twenty members; the member belongs to the first five."""
     groups = Group.objects.bulk_create(
         [Group(name=f"{rng.choice(TOPICS).title()} team {index:04}") for index in range(count)],
+        batch_size=BATCH_SIZE,
+    )
+    GroupNameKey.objects.bulk_create(  # bulk_create sends no post_save
+        [
+            GroupNameKey(group=group, key=key)
+            for group in groups
+            for key in sorted(group_name_key_set(group.name))
+        ],
         batch_size=BATCH_SIZE,
     )
     memberships = {(member.pk, group.pk) for group in groups[:MEMBER_GROUPS]}

@@ -529,7 +529,7 @@ def _prefix_range(word: str) -> tuple[str, str]:
 def principals_suggest(
     entry: MediaEntry, query: str, *, limit: int = SUGGESTION_LIMIT
 ) -> list[Suggestion]:
-    """Return users (by the start of any of their names) and groups matching the query.
+    """Return users and groups with a word of their names starting with each word.
 
     Inactive users and the owner are left out; each suggestion says what it holds already.
     Two queries (access.suggested_users, access.suggested_groups).
@@ -541,9 +541,7 @@ def principals_suggest(
     # The longest word first: its range is the one walked.
     ranges = [_prefix_range(word) for word in sorted(words, key=len, reverse=True)]
     users = access.suggested_users(entry, ranges, limit)
-    groups = access.suggested_groups(
-        entry, query.split()[: access.SEARCH_WORDS], max(3, limit // 2)
-    )
+    groups = access.suggested_groups(entry, ranges, max(3, limit // 2))
     suggestions = [
         Suggestion(kind="group", pk=pk, label=name, detail=members_label(members), holds=holds)
         for pk, name, members, holds in groups

@@ -123,7 +123,7 @@ def test_the_statements_name_the_tables_of_the_models():
     """The hand-written statements spell table and column names out: they must be real."""
     from django.contrib.auth.models import Group
 
-    from accounts.models import NameKey
+    from accounts.models import GroupNameKey, NameKey
     from rooms.models import Participant, RoomEvent, Session
 
     tables = {
@@ -134,6 +134,7 @@ def test_the_statements_name_the_tables_of_the_models():
         "accounts_user": User,
         "accounts_user_groups": User.groups.through,
         "accounts_namekey": NameKey,
+        "accounts_groupnamekey": GroupNameKey,
         "auth_group": Group,
         "rooms_session": Session,
         "rooms_participant": Participant,

@@ -277,11 +277,27 @@ def test_suggestions_need_every_word_to_start_a_name(as_olivia, room, paula):
     assert suggest(as_olivia, room, "paula rita") == []
 
 
-def test_suggestions_match_group_names_literally_and_ignoring_case(as_olivia, room):
+def test_suggestions_find_groups_by_the_start_of_any_word_ignoring_case(as_olivia, room):
     GroupFactory(name="Lab 100% online")
     GroupFactory(name="Lab 1000")
+    GroupFactory(name="Biology Lab_2")
 
-    assert [r["label"] for r in suggest(as_olivia, room, "LAB 0%")] == ["Lab 100% online"]
+    def labels(query):
+        return [r["label"] for r in suggest(as_olivia, room, query)]
+
+    assert labels("LAB ONL") == ["Lab 100% online"]
+    assert labels("100%") == ["Lab 100% online", "Lab 1000"]  # % is no wildcard: "100"
+    assert labels("lab_2") == ["Biology Lab_2"]  # _ is no wildcard, and splits words
+    assert labels("line") == []  # the start of a word, not any part
+
+
+def test_suggestions_follow_group_renames(as_olivia, room):
+    group = GroupFactory(name="Night Owls")
+    group.name = "Early Birds"
+    group.save()
+
+    assert [r["label"] for r in suggest(as_olivia, room, "early")] == ["Early Birds"]
+    assert suggest(as_olivia, room, "owls") == []
 
 
 def test_suggestions_follow_renames(as_olivia, room, paula):
