@@ -23,6 +23,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 from mediaspace import access
 from mediaspace.models import (
     ROLE_CODENAMES,
+    AccessChange,
     MediaEntry,
     Role,
 )
@@ -174,8 +175,10 @@ def roles_change(
     *,
     before: frozenset[Role],
     after: frozenset[Role],
+    change: AccessChange,
 ) -> None:
-    """Make guardian's rows go from `before` to `after`, and the read model with them.
+    """Make guardian's rows go from `before` to `after`, the read model with them, and
+    write the change's audit record.
 
     Services call it under the entry's lock, inside their transaction, with `before` as
     access.entry_for_change read it: one guardian call per role that changes. Guardian's
@@ -186,7 +189,7 @@ def roles_change(
         remove_perm(permission[role], [principal], entry)
     for role in sorted_roles(after - before):
         assign_perm(permission[role], [principal], entry)
-    access.holder_write(entry, principal, after)
+    access.change_write(entry, principal, after, change)
 
 
 def held_entry_ids(principal: User | Group) -> list[int]:

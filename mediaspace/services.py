@@ -129,7 +129,6 @@ def _access_change(
         _check_principal(entry, principal)
     if before == roles:
         return None
-    permissions.roles_change(entry, principal, before=before, after=roles)
     change = AccessChange(
         entry=entry,
         actor=actor,
@@ -139,7 +138,7 @@ def _access_change(
         before=[role.value for role in permissions.sorted_roles(before)],
         after=[role.value for role in permissions.sorted_roles(roles)],
     )
-    access.audit_write(change)
+    permissions.roles_change(entry, principal, before=before, after=roles, change=change)
     return change
 
 

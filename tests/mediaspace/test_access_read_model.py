@@ -153,6 +153,7 @@ def test_the_statements_name_the_tables_of_the_models():
         *access.HOLDER_UPSERT.values(),
         *access.HOLDER_DELETE.values(),
         access.AUDIT_INSERT,
+        *access.CHANGE_WRITE.values(),
     ]
     named = {name for sql in statements for name in re.findall(r"(?:FROM|JOIN|INTO) (\w+)", sql)}
     assert named == set(tables)
