@@ -239,7 +239,7 @@ def timed_request(
 ) -> int:
     """Send the page's request and return its duration in ns; fail loudly unless expected."""
     send = getattr(client, page.method)
-    data = page.data(bench, index) if callable(page.data) and bench else page.data
+    data: Any = page.data(bench, index) if callable(page.data) and bench else page.data
     extra: dict[str, Any] = dict(page.headers or {})
     if page.method == "post":
         # As a browser and htmx send a form: URL-encoded (the test client's default is
