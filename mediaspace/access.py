@@ -348,11 +348,9 @@ def _after(kind: int) -> str:
 
 # The tab's counts: its users, its groups, and how many of them come after the cursor.
 HOLDERS_COUNT_COLUMNS = f"""
-    SELECT COALESCE(SUM(CASE WHEN a.user_id IS NOT NULL THEN 1 ELSE 0 END), 0) AS users,
-           COALESCE(SUM(CASE WHEN a.group_id IS NOT NULL THEN 1 ELSE 0 END), 0) AS groups,
-           COALESCE(SUM(CASE WHEN a.group_id IS NOT NULL AND {_after(0)}
-                               OR a.user_id IS NOT NULL AND {_after(1)} THEN 1 ELSE 0 END), 0)
-             AS later
+    SELECT COUNT(a.user_id) AS users, COUNT(a.group_id) AS groups,
+           COUNT(CASE WHEN a.group_id IS NOT NULL AND {_after(0)}
+                        OR a.user_id IS NOT NULL AND {_after(1)} THEN 1 END) AS later
     FROM mediaspace_entryaccess a"""
 HOLDERS_COUNT = {
     False: f"""{HOLDERS_COUNT_COLUMNS}
