@@ -492,6 +492,9 @@ CHANGE_WRITE = {
     for upsert in (True, False)
 }
 
+# After a bulk load (the bench's data set), what autovacuum would soon do: PostgreSQL only.
+ANALYZE = "VACUUM ANALYZE"
+
 LONG_STATEMENTS = (*MY_MEDIA_STATEMENTS.values(), *HOLDERS_PAGE.values(), *HOLDERS_COUNT.values())
 LONGEST_STATEMENT = max(len(statement.encode()) for statement in LONG_STATEMENTS)
 if connection.vendor == "postgresql":
@@ -988,6 +991,13 @@ def change_write(
         (change.pk,) = cursor.fetchone()
     change._state.adding = False
     change._state.db = connection.alias
+
+
+def analyze() -> None:
+    """Refresh PostgreSQL's statistics and visibility map after a bulk load (outside a
+    transaction: VACUUM cannot run in one)."""
+    with connection.cursor() as cursor:
+        cursor.execute(ANALYZE)
 
 
 def entry_keys_write(entry: MediaEntry) -> None:

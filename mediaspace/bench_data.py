@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, Permission
 from django.db import connection, transaction
+from django.db.models import DateField, Model
 
 from accounts.models import GroupNameKey, NameKey, User, group_name_key_set
 from mediaspace import access
@@ -271,31 +273,28 @@ def _seed_entries(
     showcase.status = MediaEntry.Status.PUBLISHED
     showcase.duration_seconds = None
     showcase.thumbnail = ""
-    stamps = [(entry.created_at, entry.updated_at) for entry in entries]
-    MediaEntry.objects.bulk_create(entries, batch_size=BATCH_SIZE)
-    _restore_timestamps(entries, stamps)
+    with _timestamps_as_given(MediaEntry):
+        MediaEntry.objects.bulk_create(entries, batch_size=BATCH_SIZE)
     return entries
 
 
-def _restore_timestamps(
-    entries: Sequence[MediaEntry], stamps: Sequence[tuple[datetime, datetime]]
-) -> None:
-    """Write back the spread-out timestamps that bulk_create replaced with now.
-
-    One prepared UPDATE run for every row: bulk_update's CASE expressions are far slower.
-    """
-    adapt = connection.ops.adapt_datetimefield_value
-    table = connection.ops.quote_name(MediaEntry._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"UPDATE {table} SET created_at = %s, updated_at = %s WHERE id = %s",
-            [
-                (adapt(created_at), adapt(updated_at), entry.pk)
-                for entry, (created_at, updated_at) in zip(entries, stamps, strict=True)
-            ],
-        )
-    for entry, (created_at, updated_at) in zip(entries, stamps, strict=True):
-        entry.created_at, entry.updated_at = created_at, updated_at
+@contextmanager
+def _timestamps_as_given(model: type[Model]) -> Iterator[None]:
+    """Let bulk_create keep the spread-out timestamps set on the objects, which the
+    fields' auto_now and auto_now_add would replace with now."""
+    stamped = [
+        field
+        for field in model._meta.concrete_fields
+        if isinstance(field, DateField) and (field.auto_now or field.auto_now_add)
+    ]
+    flags = [(field.auto_now, field.auto_now_add) for field in stamped]
+    for field in stamped:
+        field.auto_now = field.auto_now_add = False
+    try:
+        yield
+    finally:
+        for field, (now, add) in zip(stamped, flags, strict=True):
+            field.auto_now, field.auto_now_add = now, add
 
 
 def _entry(rng: random.Random, owner_id: int) -> MediaEntry:
@@ -528,5 +527,4 @@ def _analyze() -> None:
     SQLite is left as a deployment leaves it: Django never runs ANALYZE there.
     """
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE")
+        access.analyze()

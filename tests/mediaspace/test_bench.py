@@ -52,3 +52,23 @@ def test_it_refuses_to_seed_a_database_that_is_not_for_tests(monkeypatch):
 
     with pytest.raises(CommandError, match="test database"):
         call_command("bench", "--in-current-db", "--scale", "0.01", stdout=StringIO())
+
+
+@pytest.mark.django_db
+def test_the_seeded_entries_keep_their_spread_out_dates():
+    """bulk_create would stamp every entry with now; the bench's orders need spread dates."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from mediaspace import bench_data
+    from mediaspace.models import MediaEntry
+
+    bench_data.seed(0.01)
+
+    entries = MediaEntry.objects.all()
+    assert entries.count() == 500
+    assert entries.values("updated_at").distinct().count() > 400
+    assert not entries.filter(created_at__gte=timezone.now() - timedelta(days=1)).exists()
+    field = MediaEntry._meta.get_field("updated_at")
+    assert field.auto_now and MediaEntry._meta.get_field("created_at").auto_now_add
