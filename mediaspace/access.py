@@ -492,6 +492,24 @@ CHANGE_WRITE = {
     for upsert in (True, False)
 }
 
+# The room's hottest write, for rooms.services.message_post under the room's lock: a chat
+# message and its event, the columns a new message fills (the others start empty). One
+# statement on PostgreSQL, a data-modifying WITH; two on SQLite. The model's save()
+# costs about 0.3 ms a row here, and a room's every participant posts.
+MESSAGE_COLUMNS = ("session_id", "author_id", "body", "created_at")
+MESSAGE_EVENT_COLUMNS = ("session_id", "seq", "kind", "message_id", "created_at")
+MESSAGE_INSERT = f"""
+    INSERT INTO rooms_chatmessage ({", ".join(MESSAGE_COLUMNS)})
+    VALUES (%(session)s, %(author)s, %(body)s, %(now)s) RETURNING id"""
+MESSAGE_EVENT_INSERT = f"""
+    INSERT INTO rooms_roomevent ({", ".join(MESSAGE_EVENT_COLUMNS)})
+    VALUES (%(session)s, %(seq)s, %(kind)s, %(message)s, %(now)s)"""
+MESSAGE_POST = f"""
+    WITH message AS ({MESSAGE_INSERT})
+    INSERT INTO rooms_roomevent ({", ".join(MESSAGE_EVENT_COLUMNS)})
+    SELECT %(session)s, %(seq)s, %(kind)s, message.id, %(now)s FROM message
+    RETURNING message_id"""
+
 # After a bulk load (the bench's data set), what autovacuum would soon do: PostgreSQL only.
 ANALYZE = "VACUUM ANALYZE"
 
@@ -991,6 +1009,31 @@ def change_write(
         (change.pk,) = cursor.fetchone()
     change._state.adding = False
     change._state.db = connection.alias
+
+
+def message_write(message: Any, *, seq: int, kind: str) -> None:
+    """Write a new chat message (a rooms.models.ChatMessage, checked already) and its
+    event number `seq` of kind `kind`, stamped now; the room is locked (MESSAGE_POST)."""
+    now = timezone.now()
+    params = {
+        "session": message.session_id,
+        "author": message.author_id,
+        "body": message.body,
+        "now": connection.ops.adapt_datetimefield_value(now),
+        "seq": seq,
+        "kind": kind,
+    }
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(MESSAGE_POST, params)
+            (message.pk,) = cursor.fetchone()
+        else:
+            cursor.execute(MESSAGE_INSERT, params)
+            (message.pk,) = cursor.fetchone()
+            cursor.execute(MESSAGE_EVENT_INSERT, params | {"message": message.pk})
+    message.created_at = now
+    message._state.adding = False
+    message._state.db = connection.alias
 
 
 def analyze() -> None:

@@ -457,8 +457,7 @@ def message_post(*, author: User, entry: MediaEntry, body: str) -> ChatMessage:
     message = ChatMessage(session_id=here.session_pk, author=author, body=body.strip())
     # Only the body needs checking: the session and the author were just read.
     message.clean_fields(exclude=[f.name for f in ChatMessage._meta.fields if f.name != "body"])
-    message.save()
-    _event(here.session_pk, here.seq, RoomEvent.Kind.MESSAGE, message_id=message.pk)
+    access.message_write(message, seq=here.seq + 1, kind=RoomEvent.Kind.MESSAGE)
     return message
 
 

@@ -124,7 +124,7 @@ def test_the_statements_name_the_tables_of_the_models():
     from django.contrib.auth.models import Group
 
     from accounts.models import GroupNameKey, NameKey
-    from rooms.models import Participant, RoomEvent, Session
+    from rooms.models import ChatMessage, Participant, RoomEvent, Session
 
     tables = {
         "mediaspace_entryaccess": EntryAccess,
@@ -139,6 +139,7 @@ def test_the_statements_name_the_tables_of_the_models():
         "rooms_session": Session,
         "rooms_participant": Participant,
         "rooms_roomevent": RoomEvent,
+        "rooms_chatmessage": ChatMessage,
     }
     statements = [
         access.MODULE_NOW,
@@ -154,8 +155,13 @@ def test_the_statements_name_the_tables_of_the_models():
         *access.HOLDER_DELETE.values(),
         access.AUDIT_INSERT,
         *access.CHANGE_WRITE.values(),
+        access.MESSAGE_INSERT,
+        access.MESSAGE_EVENT_INSERT,
+        access.MESSAGE_POST,
+        access.ANALYZE,
     ]
     named = {name for sql in statements for name in re.findall(r"(?:FROM|JOIN|INTO) (\w+)", sql)}
+    named -= {name for sql in statements for name in re.findall(r"WITH (\w+) AS", sql)}
     assert named == set(tables)
     for name, model in tables.items():
         assert model._meta.db_table == name
@@ -167,6 +173,14 @@ def test_the_statements_name_the_tables_of_the_models():
     assert set(access.PARTICIPANT_COLUMNS) <= {field.column for field in Participant._meta.fields}
     audit = {field.column for field in AccessChange._meta.concrete_fields} - {"id"}
     assert set(access.AUDIT_COLUMNS) == audit
+    # A new message's and its event's rows: the columns left out start empty (NULL).
+    for model, listed in (
+        (ChatMessage, access.MESSAGE_COLUMNS),
+        (RoomEvent, access.MESSAGE_EVENT_COLUMNS),
+    ):
+        fields = {field.column: field for field in model._meta.concrete_fields}
+        assert set(listed) <= set(fields)
+        assert all(fields[column].null for column in set(fields) - set(listed) - {"id"})
     written = {field.column for field in EntryAccess._meta.concrete_fields} - {"id"}
     for kind, sql in access.HOLDER_UPSERT.items():
         listed = re.search(r"\(([^)]*)\)\s*VALUES", sql).group(1)
