@@ -13,9 +13,10 @@ model, written here and only here, in the same transaction: one row per entry fo
 owner and for each user or group granted any role, with the roles as bits and the keys
 the lists sort by. `rebuild` writes it anew from guardian's tables and the owners.
 
-The hot reads are the few static statements below, the project's only hand-written SQL:
-an entry with the user's roles on it, My Media's page and count, and the Roles &
-permissions tab's page and counts. Building and compiling the ORM's version of each costs
+The hot paths are the few static statements below, the project's only hand-written SQL:
+an entry with the user's roles on it, the room's standing, My Media's page and count, the
+Roles & permissions tab's page and counts, the suggestions, and the writes of a change of
+access and of a chat message. Building and compiling the ORM's version of each costs
 several times what the database spends running it, on pages everyone opens all the time.
 """
 
