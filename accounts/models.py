@@ -112,10 +112,7 @@ class User(AbstractUser):
 
     def name_keys_refresh(self) -> None:
         """Rebuild the words people can find this user by (see NameKey)."""
-        NameKey.objects.filter(user=self).delete()
-        NameKey.objects.bulk_create(
-            [NameKey(user=self, key=key) for key in sorted(self.name_key_set())]
-        )
+        NameKey.replace(self, self.name_key_set())
 
     def name_key_set(self) -> set[str]:
         """Return the words of this user's names, username and email address."""
@@ -128,17 +125,39 @@ class User(AbstractUser):
         return {key[: NameKey.KEY_LENGTH] for key in keys}
 
 
-class NameKey(models.Model):
-    """One word of a user's names, so that suggestions find people by any word's start.
+class WordKey(models.Model):
+    """One word of a name, so that suggestions find what it names by any word's start.
 
-    A prefix look-up on an indexed column stays fast with hundreds of thousands of users,
-    on SQLite and PostgreSQL alike, where a substring scan of the user table would not.
+    A prefix look-up on an indexed column stays fast with hundreds of thousands of rows,
+    on SQLite and PostgreSQL alike, where a substring scan of the names would not.
     """
 
     KEY_LENGTH = 100
+    OWNER = ""  # the foreign key to what the words name
+
+    key = models.CharField(max_length=KEY_LENGTH)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.key
+
+    @classmethod
+    def replace(cls, owner: models.Model, keys: set[str]) -> None:
+        """Make `keys` the words `owner` is found by."""
+        cls.objects.filter(**{cls.OWNER: owner}).delete()  # type: ignore[attr-defined]
+        cls.objects.bulk_create(  # type: ignore[attr-defined]
+            [cls(**{cls.OWNER: owner, "key": key}) for key in sorted(keys)]
+        )
+
+
+class NameKey(WordKey):
+    """One word of a user's names, username or email address."""
+
+    OWNER = "user"
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="name_keys")
-    key = models.CharField(max_length=KEY_LENGTH)
 
     class Meta:
         indexes = [models.Index(fields=["key", "user"], name="accounts_namekey_key")]
@@ -146,32 +165,24 @@ class NameKey(models.Model):
             models.UniqueConstraint(fields=["user", "key"], name="accounts_namekey_unique")
         ]
 
-    def __str__(self) -> str:
-        return self.key
-
 
 def group_name_key_set(name: str) -> set[str]:
     """Return the words of a group's name."""
     return {key[: GroupNameKey.KEY_LENGTH] for key in search_words(name)}
 
 
-class GroupNameKey(models.Model):
-    """One word of a group's name, so that suggestions find groups by any word's start,
-    as they find people (NameKey), however many groups there are."""
+class GroupNameKey(WordKey):
+    """One word of a group's name: groups are found as people are (NameKey)."""
 
-    KEY_LENGTH = 100
+    OWNER = "group"
 
     group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="name_keys")
-    key = models.CharField(max_length=KEY_LENGTH)
 
     class Meta:
         indexes = [models.Index(fields=["key", "group"], name="accounts_groupnamekey_key")]
         constraints = [
             models.UniqueConstraint(fields=["group", "key"], name="accounts_groupnamekey_unique")
         ]
-
-    def __str__(self) -> str:
-        return self.key
 
 
 @receiver(post_save, sender=Group, dispatch_uid="accounts.group_name_keys")
@@ -180,7 +191,4 @@ def group_name_keys_refresh(sender: type[Group], instance: Group, **kwargs: obje
     update_fields = kwargs.get("update_fields")
     if update_fields is not None and "name" not in update_fields:  # type: ignore[operator]
         return
-    GroupNameKey.objects.filter(group=instance).delete()
-    GroupNameKey.objects.bulk_create(
-        [GroupNameKey(group=instance, key=key) for key in sorted(group_name_key_set(instance.name))]
-    )
+    GroupNameKey.replace(instance, group_name_key_set(instance.name))
