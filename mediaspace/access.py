@@ -26,10 +26,11 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import Group
 from django.db import connection, transaction
+from django.db.models import Model
 from django.utils import timezone
 
 from accounts.models import User
@@ -43,6 +44,9 @@ from mediaspace.models import (
     Module,
     Role,
 )
+
+if TYPE_CHECKING:
+    from rooms.models import ChatMessage  # rooms builds on mediaspace, not the reverse
 
 # The bit of each role in EntryAccess.roles. Stored: never renumber one.
 ROLE_BITS: dict[Role, int] = {
@@ -1008,15 +1012,20 @@ def change_write(
             cursor.execute((HOLDER_UPSERT if bits else HOLDER_DELETE)[kind], params)
             cursor.execute(AUDIT_INSERT, audit)
         (change.pk,) = cursor.fetchone()
-    change._state.adding = False
-    change._state.db = connection.alias
+    _saved(change)
 
 
-def message_write(message: Any, *, seq: int, kind: str) -> None:
+def _saved(instance: Model) -> None:
+    """Mark an instance written by one of these statements as saved, as save() does."""
+    instance._state.adding = False
+    instance._state.db = connection.alias
+
+
+def message_write(message: ChatMessage, *, seq: int, kind: str) -> None:
     """Write a new chat message (a rooms.models.ChatMessage, checked already) and its
     event number `seq` of kind `kind`, stamped now; the room is locked (MESSAGE_POST)."""
     now = timezone.now()
-    params = {
+    params: dict[str, Any] = {
         "session": message.session_id,
         "author": message.author_id,
         "body": message.body,
@@ -1033,8 +1042,7 @@ def message_write(message: Any, *, seq: int, kind: str) -> None:
             (message.pk,) = cursor.fetchone()
             cursor.execute(MESSAGE_EVENT_INSERT, params | {"message": message.pk})
     message.created_at = now
-    message._state.adding = False
-    message._state.db = connection.alias
+    _saved(message)
 
 
 def analyze() -> None:
