@@ -172,9 +172,15 @@ ROOM_FOR_USER = f"""{ENTRY_SELECT},
         SELECT MAX(latest.id) FROM rooms_session latest WHERE latest.room_id = e.id)
     LEFT JOIN rooms_participant p ON p.session_id = s.id AND p.user_id = %(user)s
     WHERE e.id = %(entry)s AND e.media_type = %(room)s"""
-# The same, locking the room's entry row until the transaction ends, for a change to the
-# room (SQLite's transactions here take the database's lock at BEGIN: see settings).
-ROOM_FOR_USER_LOCKED = ROOM_FOR_USER + ("" if connection.vendor == "sqlite" else " FOR UPDATE OF e")
+
+# Lock an entry's row until the transaction ends: every change to its grants or, for a
+# room, to its sessions takes it first (SQLite's transactions here take the database's
+# lock at BEGIN: see settings). The lock is a statement of its own, before the reads it
+# protects: a PostgreSQL statement that waits for a row lock still reads every other row
+# as it was when it began (READ COMMITTED), so a read in the locking statement itself
+# would miss what the holder wrote — two posts would take one event number, and two
+# grants to one person would each write the roles without the other's.
+LOCK_ENTRY = "SELECT id FROM mediaspace_mediaentry WHERE id = %(entry)s FOR UPDATE"
 
 # My Media: the entries on which the user holds a role that counts and is %(wanted)s, in
 # one of the list's orders. Sorting every entry someone sees through their groups, to show
@@ -405,7 +411,7 @@ ENTRY_FOR_CHANGE = f"""
            (SELECT a.roles FROM mediaspace_entryaccess a
             WHERE a.entry_id = e.id AND a.group_id = %(group)s)
     FROM mediaspace_mediaentry e
-    WHERE e.id = %(entry)s{"" if connection.vendor == "sqlite" else " FOR UPDATE OF e"}"""
+    WHERE e.id = %(entry)s"""
 
 # The latest grants, changes and removals on an entry, newest first, with who made them.
 ACTIVITY = """
@@ -615,12 +621,20 @@ class RoomView:
     participant: dict[str, Any] | None
 
 
+def lock_entry(entry_id: int) -> None:
+    """Lock the entry's row until the end of the transaction (PostgreSQL; see LOCK_ENTRY)."""
+    if connection.features.has_select_for_update:
+        _run(LOCK_ENTRY, {"entry": entry_id})
+
+
 def room_for_user(user: User, entry_id: int, *, lock: bool = False) -> RoomView | None:
     """Return the room with the user's roles and their place in its latest session; None
-    if there is no such room. One query; with `lock`, it also locks the room's entry row
-    until the end of the transaction."""
+    if there is no such room. One query; with `lock`, it first locks the room's entry row
+    until the end of the transaction (one more on PostgreSQL)."""
+    if lock:
+        lock_entry(entry_id)
     params = {"entry": entry_id, "user": user.pk, "room": MediaEntry.Type.ROOM}
-    rows = _run(ROOM_FOR_USER_LOCKED if lock else ROOM_FOR_USER, params | _module_params())
+    rows = _run(ROOM_FOR_USER, params | _module_params())
     if not rows:
         return None
     row = rows[0]
@@ -719,7 +733,9 @@ def suggested_groups(
 
 def entry_for_change(entry: MediaEntry, principal: User | Group) -> tuple[bool, frozenset[Role]]:
     """Lock the entry's row until the end of the transaction; return whether the module is
-    on and the roles the user or group is granted on the entry (one query)."""
+    on and the roles the user or group is granted on the entry (one query, and the lock's
+    on PostgreSQL)."""
+    lock_entry(entry.pk)
     is_group = isinstance(principal, Group)
     params = {
         "entry": entry.pk,

@@ -87,8 +87,7 @@ def _lock_room(entry_id: int) -> None:
     needs nothing more: its transactions here are IMMEDIATE (see settings), so the writer
     holds the database's lock from BEGIN.
     """
-    if connection.features.has_select_for_update:
-        list(MediaEntry.objects.select_for_update().filter(pk=entry_id).values_list("pk"))
+    access.lock_entry(entry_id)
 
 
 def session_seq(session_id: int) -> int:
