@@ -10,6 +10,11 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The demo's own secret key, made once per checkout; SECRET_KEY in the environment wins.
+KEY_FILE := .secret-key
+WITH_KEY = SECRET_KEY="$${SECRET_KEY:-$$(cat $(KEY_FILE))}"
+# `make run DEBUG=1` shows Django's debug pages instead of the project's own.
+DEBUG ?=
 
 .PHONY: install run test lint format bench clean
 
@@ -22,27 +27,30 @@ $(INSTALLED): requirements.lock
 
 install: $(INSTALLED)
 
-run: $(INSTALLED)
-	$(BIN)/python manage.py migrate --no-input
-	$(BIN)/python manage.py seed_demo
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+$(KEY_FILE): | $(INSTALLED)
+	@umask 077 && $(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(64))' > $@
 
-test: $(INSTALLED)
-	$(BIN)/python manage.py check --fail-level WARNING
-	$(BIN)/python manage.py makemigrations --check --dry-run --no-input
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+run: $(INSTALLED) $(KEY_FILE)
+	$(WITH_KEY) $(BIN)/python manage.py migrate --no-input
+	$(WITH_KEY) $(BIN)/python manage.py seed_demo
+	$(WITH_KEY) DEBUG=$(DEBUG) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-lint: $(INSTALLED)
+test: $(INSTALLED) $(KEY_FILE)
+	$(WITH_KEY) $(BIN)/python manage.py check --fail-level WARNING
+	$(WITH_KEY) $(BIN)/python manage.py makemigrations --check --dry-run --no-input
+	$(WITH_KEY) $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(INSTALLED) $(KEY_FILE)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy
+	$(WITH_KEY) $(BIN)/mypy
 
 format: $(INSTALLED)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: $(INSTALLED)
-	$(BIN)/python manage.py bench $(BENCH_ARGS)
+bench: $(INSTALLED) $(KEY_FILE)
+	$(WITH_KEY) $(BIN)/python manage.py bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles bench-results.json

@@ -44,6 +44,8 @@ class User(AbstractUser):
         blank=True,
         help_text="The name other people see. Falls back to first and last name, then username.",
     )
+    # When a password reset link was last mailed (at most one every few minutes).
+    password_reset_mailed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["username"]

@@ -8,6 +8,7 @@ class MediaspaceConfig(AppConfig):
     verbose_name = "Media"
 
     def ready(self) -> None:
-        from mediaspace import converters
+        from mediaspace import checks, converters
 
         converters.register()
+        del checks  # registered on import

@@ -1,16 +1,22 @@
 """Django settings for MediaSpace.
 
-Development needs nothing: SQLite next to the code, DEBUG on, a throwaway secret key.
-Production is `MEDIASPACE_PRODUCTION=1` plus `SECRET_KEY`, `ALLOWED_HOSTS` and
-`DATABASE_URL` from the environment; it passes `manage.py check --deploy`.
+Settings fail closed: DEBUG is off unless `DEBUG=1` asks for it, and with DEBUG off the
+server refuses to start without a strong `SECRET_KEY`. `make run` gives the demo a key
+of its own (`.secret-key`, made on first run). Production is `MEDIASPACE_PRODUCTION=1`
+plus `SECRET_KEY`, `ALLOWED_HOSTS` and `DATABASE_URL` from the environment: HTTPS only,
+DEBUG refused, and `manage.py check --deploy` clean. Every variable is listed in the
+README's production checklist.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -30,17 +36,87 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()] or default
 
 
+def env_int(name: str, default: int, *, least: int = 0) -> int:
+    """Read a whole number from the environment; refuse to start on a malformed one."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        number = least - 1
+    if number < least:
+        raise ImproperlyConfigured(f"{name} must be a whole number of at least {least}.")
+    return number
+
+
+# Keys that were published (in this project's history, in examples, in tutorials): a
+# server signing sessions with one of these can have its sessions forged.
+KNOWN_WEAK_KEYS = frozenset(
+    {
+        "dev-only-insecure-key-do-not-use-in-production",
+        "a long random string",
+        "changeme",
+        "change-me",
+        "change_me",
+        "secret",
+        "secret-key",
+        "secret_key",
+        "secretkey",
+        "django-insecure",
+        "insecure",
+        "password",
+        "development",
+        "test",
+    }
+)
+SECRET_KEY_MIN_LENGTH = 50
+
+
+def secret_key_problem(key: str) -> str | None:
+    """Say what is wrong with a secret key for a server without DEBUG, or None if nothing."""
+    advice = (
+        "Set it to a long random value, for example the output of: "
+        "python -c 'import secrets; print(secrets.token_urlsafe(64))'"
+    )
+    if not key.strip():
+        return f"SECRET_KEY is not set. {advice}"
+    if key.strip().lower() in KNOWN_WEAK_KEYS or key.startswith("django-insecure"):
+        return f"SECRET_KEY is a published, well-known value. {advice}"
+    if len(key) < SECRET_KEY_MIN_LENGTH:
+        return (
+            f"SECRET_KEY is too short ({len(key)} characters; at least "
+            f"{SECRET_KEY_MIN_LENGTH} are needed). {advice}"
+        )
+    if len(set(key)) < 5:
+        return f"SECRET_KEY repeats too few characters to be random. {advice}"
+    return None
+
+
 PRODUCTION = env_bool("MEDIASPACE_PRODUCTION", False)
 
-DEBUG = env_bool("DEBUG", not PRODUCTION)
+# Off unless asked for: a server that forgot the variable shows no tracebacks.
+DEBUG = env_bool("DEBUG", False)
 
-if PRODUCTION:
-    # No default: a production server must never run with a published key.
-    SECRET_KEY = os.environ["SECRET_KEY"]
-else:
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-insecure-key-do-not-use-in-production")
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured(
+        "DEBUG is on in production mode (MEDIASPACE_PRODUCTION=1): debug pages show "
+        "settings and code to anyone. Unset DEBUG."
+    )
+
+SECRET_KEY = os.environ.get("SECRET_KEY", "")
+if DEBUG and not SECRET_KEY:
+    # Asked-for development without a key: a fresh random one (sessions end on restart).
+    SECRET_KEY = secrets.token_urlsafe(64)
+elif problem := secret_key_problem(SECRET_KEY):
+    raise ImproperlyConfigured(problem)
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost"])
+if PRODUCTION and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured(
+        "ALLOWED_HOSTS is not set: name the host(s) the site answers to, comma-separated "
+        "(for example ALLOWED_HOSTS=media.example.com)."
+    )
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
@@ -53,6 +129,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "guardian",
+    "axes",
     "accounts",
     "mediaspace",
     "rooms",
@@ -67,9 +144,13 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.middleware.SessionIdleTimeoutMiddleware",
+    "accounts.middleware.PrivatePagesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Turns a sign-in refused for too many failures into the sign-in page saying so.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "mediaspace.urls"
@@ -149,6 +230,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out sign-in before the next backend hashes the password.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -162,6 +245,38 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Throttled sign-in (django-axes), on the site's sign-in page and the admin's. After
+# MEDIASPACE_SIGN_IN_FAILURES failed attempts for one username from one address, that pair
+# is refused, before any password is checked, until MEDIASPACE_SIGN_IN_COOLOFF_MINUTES
+# after the last counted failure; MEDIASPACE_SIGN_IN_LOCKOUT=username locks the username
+# from every address instead. One address that fails MEDIASPACE_SIGN_IN_ADDRESS_FAILURES
+# times within the cool-off, whatever the usernames, is refused too: every attempt costs a
+# password hash. Operators see attempts and unlock them under Axes in the admin.
+AXES_HANDLER = "accounts.lockout.SignInHandler"
+AXES_FAILURE_LIMIT = env_int("MEDIASPACE_SIGN_IN_FAILURES", 5, least=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("MEDIASPACE_SIGN_IN_COOLOFF_MINUTES", 15, least=1))
+SIGN_IN_ADDRESS_FAILURES = env_int("MEDIASPACE_SIGN_IN_ADDRESS_FAILURES", 50, least=1)
+SIGN_IN_LOCKOUT = os.environ.get("MEDIASPACE_SIGN_IN_LOCKOUT", "").strip() or "username+address"
+if SIGN_IN_LOCKOUT not in {"username+address", "username"}:
+    raise ImproperlyConfigured(
+        "MEDIASPACE_SIGN_IN_LOCKOUT must be 'username+address' (the default) or 'username'."
+    )
+AXES_LOCKOUT_PARAMETERS = (
+    [["username", "ip_address"]] if SIGN_IN_LOCKOUT == "username+address" else ["username"]
+)
+# The cool-off runs from the failure that locked: attempts during it neither count nor
+# extend it, so "try again at" is a promise.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = True
+# Every failure stays listed in the admin (Access failures), beyond the attempts that
+# still count; `manage.py axes_reset_failure_logs --age DAYS` prunes them.
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_address"
+AXES_VERBOSE = False
+# How many proxies in front of the app append to X-Forwarded-For (0: none, trust no header).
+TRUSTED_PROXIES = env_int("MEDIASPACE_TRUSTED_PROXIES", 0)
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "my_media"
@@ -211,6 +326,53 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
+# A session ends after two weeks at most, and sooner when idle: after
+# MEDIASPACE_IDLE_MINUTES without a request (MEDIASPACE_STAFF_IDLE_MINUTES for staff,
+# whose sessions reach the admin). An open room counts as activity: it polls.
+SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
+SESSION_IDLE_SECONDS = 60 * env_int("MEDIASPACE_IDLE_MINUTES", 8 * 60, least=1)
+SESSION_STAFF_IDLE_SECONDS = 60 * env_int("MEDIASPACE_STAFF_IDLE_MINUTES", 60, least=1)
+
+# Request bodies: every form the app has fits in a few kilobytes (a chat message is at most
+# 2,000 characters, Add moderators at most 100 people); the admin's largest, a group's
+# member list, fits 10,000 members. Larger bodies are refused with 400 before parsing.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
+FILE_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
+
+# Chat: each person may post MEDIASPACE_CHAT_MESSAGES messages per
+# MEDIASPACE_CHAT_SECONDS, across all their rooms, browsers and tabs; more answer 429.
+CHAT_RATE_MESSAGES = env_int("MEDIASPACE_CHAT_MESSAGES", 5, least=1)
+CHAT_RATE_SECONDS = env_int("MEDIASPACE_CHAT_SECONDS", 10, least=1)
+
+# Mail (password reset) goes to the SMTP server EMAIL_HOST. Without one it is printed on
+# the console, except in production, where a reset link in the logs would hand accounts to
+# whoever reads them: there it is dropped, and `check --deploy` fails (Django's mail.E001).
+MAIL_HOST = os.environ.get("EMAIL_HOST", "")
+if MAIL_HOST:
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": MAIL_HOST,
+                "port": env_int("EMAIL_PORT", 587, least=1),
+                "username": os.environ.get("EMAIL_HOST_USER", ""),
+                "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+                "use_tls": env_bool("EMAIL_USE_TLS", True),
+                "timeout": 10,
+            },
+        }
+    }
+else:
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends."
+            + ("dummy" if PRODUCTION else "console")
+            + ".EmailBackend"
+        }
+    }
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "MediaSpace <mediaspace@localhost>")
+PASSWORD_RESET_TIMEOUT = 60 * 60  # a reset link works for an hour
 
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -226,5 +388,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # Axes tells every attempt at INFO; lockouts and failures are warnings.
+        "axes": {"level": "WARNING"},
+    },
 }
