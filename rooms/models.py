@@ -194,6 +194,8 @@ class ChatMessage(models.Model):
                 condition=Q(pinned_at__isnull=False),
                 name="chat_session_pinned",
             ),
+            # A person's latest messages, for the chat's rate limit (across rooms).
+            models.Index(fields=["author", "-created_at"], name="chat_author_latest"),
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(body=""), name="chat_body_not_empty"),

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
 
+from django.conf import settings
 from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 from django.http import Http404
@@ -516,3 +518,22 @@ def changes_since(session_id: int, seq: int, participant_id: int | None) -> Chan
             if participant_id is not None and event_participant_id == participant_id:
                 changes.me = True
     return changes
+
+
+def posting_wait(author: User, now: datetime) -> int:
+    """Return how many seconds `author` must wait before posting again; 0 when they may.
+
+    Each person may post CHAT_RATE_MESSAGES messages within any CHAT_RATE_SECONDS, counted
+    over all their rooms, sessions and tabs (one read of their latest messages' index).
+    """
+    limit, window = settings.CHAT_RATE_MESSAGES, timedelta(seconds=settings.CHAT_RATE_SECONDS)
+    # The limit-th newest message within the window, if there is one: the post waits
+    # until it leaves the window.
+    oldest_counted = (
+        ChatMessage.objects.filter(author=author, created_at__gt=now - window)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)[limit - 1 : limit]
+    )
+    for posted_at in oldest_counted:
+        return max(1, math.ceil((posted_at + window - now).total_seconds()))
+    return 0

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from mediaspace import access
@@ -70,6 +72,19 @@ NO_LONGER = "You no longer have permission to do that."
 
 
 NO_SESSION = "The room has no session in progress."
+
+
+class TooFast(Exception):
+    """A chat post over the person's rate (settings.CHAT_RATE_*): nothing was posted."""
+
+    def __init__(self, seconds: int) -> None:
+        self.seconds = seconds
+        rate = f"{settings.CHAT_RATE_MESSAGES} messages every {settings.CHAT_RATE_SECONDS} seconds"
+        wait = f"{seconds} second{pluralize(seconds)}"
+        super().__init__(
+            f"You're sending messages too quickly (at most {rate}). "
+            f"Wait {wait}, then send it again."
+        )
 
 
 def _current_roles(user: User, entry: MediaEntry) -> tuple[frozenset[Role], bool]:
@@ -453,6 +468,8 @@ def message_post(*, author: User, entry: MediaEntry, body: str) -> ChatMessage:
         raise PermissionDenied(REMOVED if here.removed else NOT_JOINED)
     if here.chat_blocked:
         raise PermissionDenied(BLOCKED)
+    if wait := selectors.posting_wait(author, timezone.now()):
+        raise TooFast(wait)
     message = ChatMessage(session_id=here.session_pk, author=author, body=body.strip())
     # Only the body needs checking: the session and the author were just read.
     message.clean_fields(exclude=[f.name for f in ChatMessage._meta.fields if f.name != "body"])

@@ -351,9 +351,13 @@ def participant_unblock(
 def message_post(request: AuthenticatedHttpRequest, entry_id: int) -> HttpResponse:
     """Post a chat message; a refused one comes back with the reason next to the field.
 
-    With htmx, success answers 204: the page empties the composer (app.js) and polls.
+    With htmx, success answers 204: the page empties the composer (app.js) and polls. A
+    refused message is not sent back: with htmx the page keeps what was typed (app.js),
+    and without it the page gets back only a message it could have sent (within the
+    length limit), so that an oversized body is never echoed.
     """
     form = MessageForm(request.POST)
+    retry_after = 0
     if form.is_valid():
         try:
             services.message_post(
@@ -361,17 +365,30 @@ def message_post(request: AuthenticatedHttpRequest, entry_id: int) -> HttpRespon
             )
         except ValidationError as error:
             form.add_error(None, error)
+        except services.TooFast as error:
+            if request.htmx:
+                response = _refusal(request, str(error), 429, {"entry_id": entry_id})
+                response["Retry-After"] = str(error.seconds)
+                return response
+            form.add_error("body", str(error))
+            retry_after = error.seconds
         else:
             if not request.htmx:
                 return redirect("room_detail", entry_id=entry_id)
             # The page empties the composer itself; the poll brings the message.
             return trigger_client_event(HttpResponse(status=204), "ms:poll")
     view = _standing(request, entry_id)
+    echo = not request.htmx and len(request.POST.get("body", "")) <= ChatMessage.MAX_LENGTH
     if request.htmx:
-        context = {"view": view, "entry": view.entry, "form": form, "focus": True}
+        context = {"view": view, "entry": view.entry, "form": form, "focus": True, "echo": echo}
         return render(request, ROOM_TEMPLATE + "#composer", context)
     page = selectors.room_for_user(request.user, entry_id)
-    return render(request, ROOM_TEMPLATE, _room_context(page, form=form))
+    context = _room_context(page, form=form, echo=echo)
+    if not retry_after:
+        return render(request, ROOM_TEMPLATE, context)
+    response = render(request, ROOM_TEMPLATE, context, status=429)
+    response["Retry-After"] = str(retry_after)
+    return response
 
 
 def _message(view: selectors.Standing, message_id: int) -> ChatMessage:

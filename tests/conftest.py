@@ -157,6 +157,13 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 @pytest.fixture(autouse=True)
+def _chat_rate_out_of_the_way(settings) -> None:
+    """Let set-ups post many messages at once; the rate's own tests (test_chat_rate) set
+    the operator's limit."""
+    settings.CHAT_RATE_MESSAGES = 10_000
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings) -> None:
     """Hash test passwords cheaply: the real hasher costs a third of a second each."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -45,6 +45,7 @@ from tests.conftest import HTMX, client_for
 INVALID = "One of the chosen users or groups is not valid. Remove it and try again."
 MEGABYTE = 1_000_000
 SMALL = 100_000  # an answer to a megabyte of input stays below this: nothing echoed back
+UNDER_THE_CAP = 200_000  # a body the app still reads (settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
 
 
 # Helpers -------------------------------------------------------------------------------
@@ -334,7 +335,7 @@ BAD_PRINCIPALS = {
     "spaces": " user:1 ",
     "nul-byte": "user:1\x00",
     "only-nul": "\x00",
-    "megabyte-of-digits": "user:" + "9" * MEGABYTE,
+    "200-kilobytes-of-digits": "user:" + "9" * UNDER_THE_CAP,
 }
 MISSING_PRINCIPALS = {
     "user-18-nines": ("user:999999999999999999", "That user no longer exists."),
@@ -813,14 +814,39 @@ def test_the_suggestions_with_an_odd_query_answer(as_olivia, room, q):
 
 
 @pytest.mark.parametrize("headers", HTMX_OR_NOT.values(), ids=HTMX_OR_NOT.keys())
-def test_a_megabyte_message_is_refused_by_the_form(as_olivia, live, open_room, headers):
+def test_a_megabyte_message_is_refused_before_it_is_read(as_olivia, live, open_room, headers):
     response = as_olivia.post(
         reverse("message_post", args=[open_room.pk]), {"body": "x" * MEGABYTE}, **headers
     )
 
+    assert response.status_code == 400
+    assert "nothing was changed" in response.content.decode()
+    assert len(response.content) < SMALL
+    assert not ChatMessage.objects.exists()
+
+
+@pytest.mark.parametrize("headers", HTMX_OR_NOT.values(), ids=HTMX_OR_NOT.keys())
+def test_a_message_under_the_body_cap_is_refused_by_the_form(as_olivia, live, open_room, headers):
+    response = as_olivia.post(
+        reverse("message_post", args=[open_room.pk]), {"body": "x" * UNDER_THE_CAP}, **headers
+    )
+
     assert response.status_code == 200
     assert "Messages can be at most" in response.content.decode()
+    assert len(response.content) < SMALL
     assert not ChatMessage.objects.exists()
+
+
+@pytest.mark.parametrize("dialog", ADD_DIALOGS)
+def test_an_add_over_the_body_cap_is_refused_and_changes_nothing(request, paula, dialog):
+    dialog_entry(request, dialog)
+    before = grant_rows()
+
+    response = post_add(request, dialog, [f"user:{paula.pk}", "user:" + "9" * MEGABYTE], {})
+
+    assert response.status_code == 400
+    assert len(response.content) < SMALL
+    assert grant_rows() == before
 
 
 @pytest.mark.parametrize(

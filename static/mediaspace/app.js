@@ -399,6 +399,23 @@ document.addEventListener("htmx:afterRequest", (event) => {
   textarea.focus();
 });
 
+// A refused message comes back without its text (the server never echoes it): the
+// composer that replaces the form keeps what was typed.
+let composerDraft = null;
+
+document.addEventListener("htmx:beforeSwap", (event) => {
+  if (!event.detail.shouldSwap || !event.detail.target?.matches?.("[data-composer]")) return;
+  composerDraft = event.detail.target.querySelector("textarea")?.value ?? null;
+});
+
+document.addEventListener("htmx:afterSwap", () => {
+  if (composerDraft === null) return;
+  const draft = composerDraft;
+  composerDraft = null;
+  const field = document.querySelector("[data-composer] textarea");
+  if (field && !field.value) field.value = draft;
+});
+
 /** Show a toast sent with a refused htmx request ("ms:toast"), which htmx does not swap. */
 document.body.addEventListener("ms:toast", (event) => {
   const region = document.getElementById("toasts");

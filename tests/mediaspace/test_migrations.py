@@ -34,6 +34,7 @@ MOVES = {
     ("mediaspace", "0006_access_core"),
     ("rooms", "0005_moderators_on_entries"),
     ("rooms", "0006_session_number_from_events"),
+    ("rooms", "0007_chat_author_latest"),
 }
 OLD_TABLES = (
     "rooms_roomuserobjectpermission",

@@ -66,7 +66,19 @@ def test_an_overlong_message_is_refused_and_says_why(as_paula, live, open_room):
     html = response.content.decode()
     assert "Messages can be at most 2,000 characters (this one has 2001)" in html
     assert "so that everyone can follow the chat" in html
-    assert "a" * 2001 in html  # kept, so the writer can shorten it
+    assert "aaaa" not in html  # not echoed: the page keeps what was typed (app.js)
+    assert not ChatMessage.objects.exists()
+
+
+def test_a_refused_megabyte_is_not_echoed_back(as_paula, live, open_room):
+    body = "b" * 200_000  # under the request cap, a hundred times the message limit
+
+    for extra in (HTMX, {}):
+        response = as_paula.post(post_url(open_room), {"body": body}, **extra)
+
+        assert "Messages can be at most 2,000 characters" in response.content.decode()
+        assert b"bbbb" not in response.content
+        assert len(response.content) < 60_000
     assert not ChatMessage.objects.exists()
 
 
