@@ -43,6 +43,11 @@ def with_messages(request: AuthenticatedHttpRequest, response: HttpResponse) -> 
     return response
 
 
+# A reloaded list (its address says how many pages were loaded) shows at most this many
+# pages; Load more goes on from there a page at a time.
+RELOAD_PAGES = 10
+
+
 @require_GET
 @vary_on_headers("HX-Request", "HX-Target")
 def my_media(request: AuthenticatedHttpRequest) -> HttpResponse:
@@ -51,6 +56,9 @@ def my_media(request: AuthenticatedHttpRequest) -> HttpResponse:
     options = filters.cleaned()
     page_number = options.pop("page")
     loading_more = request.htmx and request.htmx.target == "media-table"
+    capped = not loading_more and page_number > RELOAD_PAGES
+    if capped:
+        page_number = RELOAD_PAGES
     start = (page_number - 1) * selectors.PAGE_SIZE if loading_more else 0
     page = selectors.my_media_page(
         request.user, **options, start=start, stop=page_number * selectors.PAGE_SIZE
@@ -68,6 +76,7 @@ def my_media(request: AuthenticatedHttpRequest) -> HttpResponse:
         "status_choices": MediaEntry.Status.choices,
         "next_url": f"{reverse('my_media')}?{query.urlencode()}",
         "filtered": any(options[key] for key in ("search", "media_type", "role")),
+        "capped": capped,
     }
     template = "mediaspace/my_media.html"
     if loading_more:
@@ -203,8 +212,9 @@ def _roles_page(request: AuthenticatedHttpRequest, entry: MediaEntry) -> selecto
     state = _list_state(request.GET)
     if request.htmx and request.htmx.target == "access-table":
         return selectors.access_page(entry, replace(state, pages=state.pages + 1))
-    # The list from its start: as many pages as the address says (a reload after Load more).
-    pages = _page_number(request.GET.get("page"))
+    # The list from its start: as many pages as the address says (a reload after Load
+    # more), up to RELOAD_PAGES.
+    pages = min(_page_number(request.GET.get("page")), RELOAD_PAGES)
     state = replace(state, pages=pages, after=selectors.LIST_START, added=frozenset())
     return selectors.access_page(entry, state, size=pages * selectors.ACCESS_PAGE_SIZE)
 
@@ -278,6 +288,7 @@ def media_roles(request: AuthenticatedHttpRequest, entry_id: int) -> HttpRespons
     """Show who has access to the entry: the Roles & permissions tab."""
     access = permissions.get_entry_for_user(request.user, entry_id, need="can_manage_roles")
     context = _roles_context(request, access, _roles_page(request, access.entry))
+    context["capped"] = _page_number(request.GET.get("page")) > RELOAD_PAGES
     template = "mediaspace/edit_roles.html"
     if request.htmx and request.htmx.target == "access-table":
         return render(request, template + "#access-page", context | {"loading_more": True})
