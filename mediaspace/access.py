@@ -172,6 +172,18 @@ ROOM_FOR_USER = f"""{ENTRY_SELECT},
         SELECT MAX(latest.id) FROM rooms_session latest WHERE latest.room_id = e.id)
     LEFT JOIN rooms_participant p ON p.session_id = s.id AND p.user_id = %(user)s
     WHERE e.id = %(entry)s AND e.media_type = %(room)s"""
+# The same for a chat post, with the author's latest message that counts against the chat's
+# rate: the %(nth)s-th newest (from 0) posted after %(since)s, if there is one (see
+# rooms.selectors.posting_wait).
+ROOM_FOR_POST = ROOM_FOR_USER.replace(
+    "\n    FROM mediaspace_mediaentry e",
+    """,
+           (SELECT m.created_at FROM rooms_chatmessage m
+            WHERE m.author_id = %(user)s AND m.created_at > %(since)s
+            ORDER BY m.created_at DESC LIMIT 1 OFFSET %(nth)s)
+    FROM mediaspace_mediaentry e""",
+    1,
+)
 
 # Lock an entry's row until the transaction ends: every change to its grants or, for a
 # room, to its sessions takes it first (SQLite's transactions here take the database's
@@ -549,6 +561,11 @@ def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
+def _datetime(value: Any) -> Any:
+    """Return a datetime a computed column gave as text (SQLite knows no column type)."""
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
 def _aware(value: Any) -> Any:
     """Return a datetime read by hand as the ORM gives it (SQLite's come naive, in UTC)."""
     if isinstance(value, datetime) and timezone.is_naive(value):
@@ -619,6 +636,7 @@ class RoomView:
     view: EntryView
     session: dict[str, Any] | None
     participant: dict[str, Any] | None
+    nth_post: datetime | None = None  # with `posts_since`: the user's n-th newest post
 
 
 def lock_entry(entry_id: int) -> None:
@@ -627,17 +645,36 @@ def lock_entry(entry_id: int) -> None:
         _run(LOCK_ENTRY, {"entry": entry_id})
 
 
-def room_for_user(user: User, entry_id: int, *, lock: bool = False) -> RoomView | None:
+def room_for_user(
+    user: User,
+    entry_id: int,
+    *,
+    lock: bool = False,
+    posts_since: tuple[datetime, int] | None = None,
+) -> RoomView | None:
     """Return the room with the user's roles and their place in its latest session; None
     if there is no such room. One query; with `lock`, it first locks the room's entry row
-    until the end of the transaction (one more on PostgreSQL)."""
+    until the end of the transaction (one more on PostgreSQL). With `posts_since` (a
+    moment and n), it also reads when the user posted their n-th newest message after it."""
     if lock:
         lock_entry(entry_id)
     params = {"entry": entry_id, "user": user.pk, "room": MediaEntry.Type.ROOM}
-    rows = _run(ROOM_FOR_USER, params | _module_params())
+    if posts_since is None:
+        rows = _run(ROOM_FOR_USER, params | _module_params())
+    else:
+        since, nth = posts_since
+        since_param = connection.ops.adapt_datetimefield_value(since)
+        rows = _run(
+            ROOM_FOR_POST, params | _module_params() | {"since": since_param, "nth": nth - 1}
+        )
     if not rows:
         return None
     row = rows[0]
+    if posts_since is not None:
+        *row, posted = row
+        row = tuple(row)
+    else:
+        posted = None
     start = len(ENTRY_COLUMNS) + len(OWNER_COLUMNS) + 2
     end = start + len(SESSION_COLUMNS)
     session = dict(zip(SESSION_COLUMNS, row[start:end], strict=True))
@@ -650,6 +687,7 @@ def room_for_user(user: User, entry_id: int, *, lock: bool = False) -> RoomView 
         _entry_view(row),
         session if session["id"] is not None else None,
         participant if participant["id"] is not None else None,
+        _aware(_datetime(posted)),
     )
 
 

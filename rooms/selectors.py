@@ -97,6 +97,7 @@ class Standing:
     last_seen_at: datetime | None = None  # the user's, in that session
     presence_checked_at: datetime | None = None  # the session's (services.presence_note)
     roles: frozenset[Role] = frozenset()  # held now, as the access rule counts them
+    nth_post: datetime | None = None  # read for a post: see posting_wait
 
     @property
     def access(self) -> Access:
@@ -228,6 +229,7 @@ def _standing(user: User, found: access.RoomView) -> Standing:
         last_seen_at=me.get("last_seen_at"),
         presence_checked_at=session.get("presence_checked_at"),
         roles=found.view.roles,
+        nth_post=found.nth_post,
     )
 
 
@@ -243,9 +245,15 @@ def standing(user: User, entry_id: int, *, lock: bool = False) -> Standing | Non
     return _standing(user, found) if found is not None else None
 
 
-def standing_for_user(user: User, entry_id: int, *, lock: bool = False) -> Standing:
-    """Return where the user stands in a room they may see, with their roles now; or 404."""
-    found = access.room_for_user(user, entry_id, lock=lock)
+def standing_for_user(
+    user: User, entry_id: int, *, lock: bool = False, posting: datetime | None = None
+) -> Standing:
+    """Return where the user stands in a room they may see, with their roles now; or 404.
+
+    With `posting` (now), for a chat post, it also reads what the chat's rate needs.
+    """
+    window = posting_window(posting) if posting is not None else None
+    found = access.room_for_user(user, entry_id, lock=lock, posts_since=window)
     if found is None or not found.view.visible:
         raise Http404("No such room.")
     return _standing(user, found)
@@ -520,20 +528,20 @@ def changes_since(session_id: int, seq: int, participant_id: int | None) -> Chan
     return changes
 
 
-def posting_wait(author: User, now: datetime) -> int:
-    """Return how many seconds `author` must wait before posting again; 0 when they may.
+def posting_window(now: datetime) -> tuple[datetime, int]:
+    """Return since when a person's posts count against the chat's rate, and how many may
+    be there: CHAT_RATE_MESSAGES within any CHAT_RATE_SECONDS, over all their rooms,
+    sessions and tabs. `standing_for_user(posting=...)` reads the last one that counts."""
+    return now - timedelta(seconds=settings.CHAT_RATE_SECONDS), settings.CHAT_RATE_MESSAGES
 
-    Each person may post CHAT_RATE_MESSAGES messages within any CHAT_RATE_SECONDS, counted
-    over all their rooms, sessions and tabs (one read of their latest messages' index).
+
+def posting_wait(here: Standing, now: datetime) -> int:
+    """Return how many seconds the poster must wait before posting again; 0 when they may.
+
+    `here` was read with `posting=now`: the limit-th newest post within the window, if
+    there is one, must leave the window first.
     """
-    limit, window = settings.CHAT_RATE_MESSAGES, timedelta(seconds=settings.CHAT_RATE_SECONDS)
-    # The limit-th newest message within the window, if there is one: the post waits
-    # until it leaves the window.
-    oldest_counted = (
-        ChatMessage.objects.filter(author=author, created_at__gt=now - window)
-        .order_by("-created_at")
-        .values_list("created_at", flat=True)[limit - 1 : limit]
-    )
-    for posted_at in oldest_counted:
-        return max(1, math.ceil((posted_at + window - now).total_seconds()))
-    return 0
+    if here.nth_post is None:
+        return 0
+    window = timedelta(seconds=settings.CHAT_RATE_SECONDS)
+    return max(1, math.ceil((here.nth_post + window - now).total_seconds()))

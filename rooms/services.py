@@ -456,9 +456,11 @@ def participant_block(*, actor: User, participant: Participant, blocked: bool) -
 def message_post(*, author: User, entry: MediaEntry, body: str) -> ChatMessage:
     """Post a chat message to the room's live session.
 
-    The room is read, and the author's right to see it checked (404), under its lock.
+    The room is read, the author's right to see it checked (404) and their latest posts
+    counted against the chat's rate (TooFast), under its lock.
     """
-    here = selectors.standing_for_user(author, entry.pk, lock=True)
+    now = timezone.now()
+    here = selectors.standing_for_user(author, entry.pk, lock=True, posting=now)
     if not here.module_on:
         raise PermissionDenied(permissions.CHAT_OFF_MESSAGE)
     if not here.is_live:
@@ -468,7 +470,7 @@ def message_post(*, author: User, entry: MediaEntry, body: str) -> ChatMessage:
         raise PermissionDenied(REMOVED if here.removed else NOT_JOINED)
     if here.chat_blocked:
         raise PermissionDenied(BLOCKED)
-    if wait := selectors.posting_wait(author, timezone.now()):
+    if wait := selectors.posting_wait(here, now):
         raise TooFast(wait)
     message = ChatMessage(session_id=here.session_pk, author=author, body=body.strip())
     # Only the body needs checking: the session and the author were just read.
