@@ -669,12 +669,7 @@ def room_for_user(
         )
     if not rows:
         return None
-    row = rows[0]
-    if posts_since is not None:
-        *row, posted = row
-        row = tuple(row)
-    else:
-        posted = None
+    row, posted = (rows[0][:-1], rows[0][-1]) if posts_since is not None else (rows[0], None)
     start = len(ENTRY_COLUMNS) + len(OWNER_COLUMNS) + 2
     end = start + len(SESSION_COLUMNS)
     session = dict(zip(SESSION_COLUMNS, row[start:end], strict=True))
