@@ -19,7 +19,7 @@ from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.forms import AuthenticationForm
-from django.db.models import Max, Sum
+from django.db.models import Max, QuerySet, Sum
 from django.forms.utils import ErrorDict
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -65,39 +65,32 @@ class SignInHandler(AxesDatabaseHandler):
         )
 
 
-def _since(request: HttpRequest) -> datetime:
+def _address_attempts(request: HttpRequest) -> QuerySet[AccessAttempt]:
+    """Return the attempts from the request's address that still count (the cool-off)."""
     cool_off = get_cool_off(request)
     assert cool_off is not None  # settings.AXES_COOLOFF_TIME is always set
-    return timezone.now() - cool_off
+    return AccessAttempt.objects.filter(
+        ip_address=request.axes_ip_address,  # type: ignore[attr-defined]
+        attempt_time__gte=timezone.now() - cool_off,
+    )
 
 
 def address_failures(request: HttpRequest) -> int:
     """Return the failures counted from the request's address within the cool-off."""
-    attempts = AccessAttempt.objects.filter(
-        ip_address=request.axes_ip_address,  # type: ignore[attr-defined]
-        attempt_time__gte=_since(request),
-    )
-    return attempts.aggregate(total=Sum("failures_since_start"))["total"] or 0
+    total = _address_attempts(request).aggregate(total=Sum("failures_since_start"))["total"]
+    return total or 0
 
 
 def locked_until(request: HttpRequest, credentials: dict | None) -> datetime:
     """Return when this sign-in will be allowed again: the cool-off after the last failure
     that counts against it (its username and address, or the address alone)."""
-    handler = SignInHandler()
-    latest = [
-        attempts.aggregate(latest=Max("attempt_time"))["latest"]
-        for attempts in handler.get_user_attempts(request, credentials)
-    ]
+    counted = SignInHandler().get_user_attempts(request, credentials)
     if address_failures(request) >= settings.SIGN_IN_ADDRESS_FAILURES:
-        by_address = AccessAttempt.objects.filter(
-            ip_address=request.axes_ip_address,  # type: ignore[attr-defined]
-            attempt_time__gte=_since(request),
-        )
-        latest.append(by_address.aggregate(latest=Max("attempt_time"))["latest"])
+        counted.append(_address_attempts(request))
+    latest = [attempts.aggregate(latest=Max("attempt_time"))["latest"] for attempts in counted]
     cool_off = get_cool_off(request)
     assert cool_off is not None
-    last = max((moment for moment in latest if moment), default=timezone.now())
-    return last + cool_off
+    return max((moment for moment in latest if moment), default=timezone.now()) + cool_off
 
 
 def lockout_message(until: datetime) -> str:
