@@ -366,9 +366,9 @@ if MAIL_HOST:
 else:
     MAILERS = {
         "default": {
-            "BACKEND": "django.core.mail.backends."
-            + ("dummy" if PRODUCTION else "console")
-            + ".EmailBackend"
+            "BACKEND": "django.core.mail.backends.dummy.EmailBackend"
+            if PRODUCTION
+            else "accounts.mail.ReadableConsoleBackend"
         }
     }
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "MediaSpace <mediaspace@localhost>")

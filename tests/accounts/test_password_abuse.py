@@ -64,3 +64,22 @@ def test_a_reset_lifts_the_sign_in_lockout_on_the_username(client, olivia, setti
     assert not AccessAttempt.objects.filter(username="olivia").exists()
     signing_in = client.post(reverse("login"), {"username": "olivia", "password": NEW_PASSWORD})
     assert signing_in.status_code == 302
+
+
+def test_the_demo_prints_a_mail_with_its_link_whole():
+    import io
+
+    from django.core.mail import EmailMessage
+
+    from accounts.mail import ReadableConsoleBackend
+
+    stream = io.StringIO()
+    link = "http://127.0.0.1:8000/accounts/password/reset/NQ/" + "x" * 60 + "/"
+    message = EmailMessage("Reset", f"Open this link:\n\n{link}\n", to=["paula@example.com"])
+
+    ReadableConsoleBackend(stream=stream, alias="default").send_messages([message])
+
+    printed = stream.getvalue()
+    assert "To: paula@example.com" in printed
+    assert "Subject: Reset" in printed
+    assert f"\n{link}\n" in printed
