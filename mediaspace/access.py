@@ -162,10 +162,14 @@ ENTRY_FOR_USER = f"""{ENTRY_SELECT}
 # in it: what the room's every poll needs (rooms.selectors.Standing).
 SESSION_COLUMNS = ("id", "state", "locked", "presence_checked_at")
 PARTICIPANT_COLUMNS = ("id", "roles", "left_at", "removed_at", "chat_blocked_at", "last_seen_at")
+# Its last column is the entry's latest change of access (its id), so that a page in the
+# room learns that someone's roles may have changed.
 ROOM_FOR_USER = f"""{ENTRY_SELECT},
            {", ".join(f"s.{column}" for column in SESSION_COLUMNS)},
            (SELECT MAX(ev.seq) FROM rooms_roomevent ev WHERE ev.session_id = s.id),
-           {", ".join(f"p.{column}" for column in PARTICIPANT_COLUMNS)}
+           {", ".join(f"p.{column}" for column in PARTICIPANT_COLUMNS)},
+           (SELECT c.id FROM mediaspace_accesschange c WHERE c.entry_id = e.id
+            ORDER BY c.created_at DESC, c.id DESC LIMIT 1)
     FROM mediaspace_mediaentry e
     JOIN accounts_user o ON o.id = e.owner_id
     LEFT JOIN rooms_session s ON s.id = (
@@ -637,6 +641,7 @@ class RoomView:
     session: dict[str, Any] | None
     participant: dict[str, Any] | None
     nth_post: datetime | None = None  # with `posts_since`: the user's n-th newest post
+    access_version: int = 0  # the id of the entry's latest change of access
 
 
 def lock_entry(entry_id: int) -> None:
@@ -670,6 +675,7 @@ def room_for_user(
     if not rows:
         return None
     row, posted = (rows[0][:-1], rows[0][-1]) if posts_since is not None else (rows[0], None)
+    row, access_version = row[:-1], row[-1] or 0
     start = len(ENTRY_COLUMNS) + len(OWNER_COLUMNS) + 2
     end = start + len(SESSION_COLUMNS)
     session = dict(zip(SESSION_COLUMNS, row[start:end], strict=True))
@@ -683,7 +689,27 @@ def room_for_user(
         session if session["id"] is not None else None,
         participant if participant["id"] is not None else None,
         _aware(_datetime(posted)),
+        access_version,
     )
+
+
+def users_roles(
+    entry: MediaEntry, user_ids: Iterable[int], *, module_on: bool
+) -> dict[int, frozenset[Role]]:
+    """Return the roles each of these users holds on the entry now, by the rule: HELD for
+    several people at once (their own rows and their groups' rows, as they are now; the
+    owner holds Owner alone; moderator roles only while the module is on). One query,
+    whatever the number of people; those holding nothing are left out."""
+    user_ids = list(user_ids)
+    own = EntryAccess.objects.filter(entry=entry, user_id__in=user_ids)
+    through_groups = EntryAccess.objects.filter(entry=entry, group__user__in=user_ids)
+    rows = own.values_list("user_id", "roles").union(
+        through_groups.values_list("group__user", "roles"), all=True
+    )
+    held: dict[int, list[int]] = {}
+    for user_id, bits in rows:
+        held.setdefault(user_id, []).append(bits)
+    return {user_id: roles_held(bits, module_on=module_on) for user_id, bits in held.items()}
 
 
 def module_on() -> bool:

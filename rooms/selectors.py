@@ -45,24 +45,29 @@ STATE_LABELS = {
 
 
 # Session and event numbers in ASCII digits (no more than the database holds), two flags.
-CURSOR = re.compile(r"([0-9]{1,18})\.([0-9]{1,18})\.([01])\.([01])")
+# (A page from before the access version was added sends four parts: it reads as 0.)
+CURSOR = re.compile(r"([0-9]{1,18})\.([0-9]{1,18})\.([01])\.([01])(?:\.([0-9]{1,18}))?")
 
 
 @dataclass(frozen=True)
 class Cursor:
     """Where a page's view of the room stands; a poll answers 204 while it still holds.
 
-    Written `<session>.<seq>.<notice>.<chat>`: the session shown, the last event seen, and
-    whether the page shows the "permissions changed" notice and the chat.
+    Written `<session>.<seq>.<notice>.<chat>.<access>`: the session shown, the last event
+    seen, whether the page shows the "permissions changed" notice and the chat, and the
+    entry's latest change of access it has seen (someone's roles, and so the participants
+    list's labels, may have changed).
     """
 
     session_id: int = 0
     seq: int = 0
     notice: bool = False
     chat: bool = False
+    access: int = 0
 
     def __str__(self) -> str:
-        return f"{self.session_id}.{self.seq}.{int(self.notice)}.{int(self.chat)}"
+        flags = f"{int(self.notice)}.{int(self.chat)}"
+        return f"{self.session_id}.{self.seq}.{flags}.{self.access}"
 
     @classmethod
     def parse(cls, text: str) -> Cursor | None:
@@ -70,8 +75,8 @@ class Cursor:
         found = CURSOR.fullmatch(text)
         if found is None:
             return None
-        session_id, seq, notice, chat = found.groups()
-        return cls(int(session_id), int(seq), notice == "1", chat == "1")
+        session_id, seq, notice, chat, access_version = found.groups()
+        return cls(int(session_id), int(seq), notice == "1", chat == "1", int(access_version or 0))
 
 
 @dataclass(frozen=True)
@@ -98,6 +103,7 @@ class Standing:
     presence_checked_at: datetime | None = None  # the session's (services.presence_note)
     roles: frozenset[Role] = frozenset()  # held now, as the access rule counts them
     nth_post: datetime | None = None  # read for a post: see posting_wait
+    access_version: int = 0  # the entry's latest change of access
 
     @property
     def access(self) -> Access:
@@ -185,8 +191,22 @@ class Standing:
 
     @property
     def roles_changed(self) -> bool:
-        """Whether the user's roles changed since they joined: rejoin to apply (rule 1)."""
+        """Whether the user's roles changed since they joined: lost at once (rule 2), or
+        gained on rejoining (rule 1)."""
         return self.joined and session_roles(self.joined_roles) != session_roles(self.roles)
+
+    @property
+    def roles_lost(self) -> list[str]:
+        """Return the labels of roles the user joined with and no longer holds."""
+        if not self.joined:
+            return []
+        lost = session_roles(self.joined_roles) - session_roles(self.roles)
+        return [role.label.lower() for role in sorted_roles(lost)]
+
+    @property
+    def roles_gained(self) -> bool:
+        """Whether the user holds roles now that apply when they rejoin (rule 1)."""
+        return self.joined and bool(session_roles(self.roles) - session_roles(self.joined_roles))
 
     @property
     def can_join(self) -> bool:
@@ -203,7 +223,9 @@ class Standing:
 
     @property
     def cursor(self) -> Cursor:
-        return Cursor(self.session_id or 0, self.seq, self.roles_changed, self.chat_on)
+        return Cursor(
+            self.session_id or 0, self.seq, self.roles_changed, self.chat_on, self.access_version
+        )
 
 
 def _standing(user: User, found: access.RoomView) -> Standing:
@@ -230,6 +252,7 @@ def _standing(user: User, found: access.RoomView) -> Standing:
         presence_checked_at=session.get("presence_checked_at"),
         roles=found.view.roles,
         nth_post=found.nth_post,
+        access_version=found.access_version,
     )
 
 
@@ -315,14 +338,17 @@ class _Person:
 
 
 @cache
-def _standing_in_list(roles_json: str) -> tuple[str, bool, str]:
-    """Return where join-time roles, as stored, put someone in the participants list:
-    the group, whether they are a host, and the roles' labels.
+def _joined_with(roles_json: str) -> frozenset[Role]:
+    """Return the session roles stored as join-time roles (a room has a few combinations
+    among hundreds of participants: each is decoded once)."""
+    return session_roles(json.loads(roles_json))
 
-    A room has a few combinations of roles among hundreds of participants: working each
-    out once beats decoding every row.
-    """
-    powers = Powers(session_roles(json.loads(roles_json)))
+
+@cache
+def _standing_in_list(acting: frozenset[Role]) -> tuple[str, bool, str]:
+    """Return where the roles someone acts with put them in the participants list: the
+    group, whether they are a host, and the roles' labels."""
+    powers = Powers(acting)
     labels = " · ".join(role.label for role in sorted_roles(powers.roles))
     return powers.group, powers.is_host, labels
 
@@ -348,11 +374,13 @@ class ParticipantGroups:
 
 
 def participants_grouped(view: Standing) -> ParticipantGroups:
-    """Return who is in the session now, grouped by the roles they joined with (one query).
+    """Return who is in the session now, grouped by the roles they act with: those they
+    joined with and still hold (rules 1 and 2), so that a revocation shows at once.
 
-    Each group is sorted by the name shown, ignoring case, the same on every database. A
-    busy room shows its first PARTICIPANTS_SHOWN participants; hosts and moderators are
-    always all shown. Someone unseen for longer than AWAY_AFTER is marked away.
+    Two queries: the participants, and the roles now of those who joined with any. Each
+    group is sorted by the name shown, ignoring case, the same on every database. A busy
+    room shows its first PARTICIPANTS_SHOWN participants; hosts and moderators are always
+    all shown. Someone unseen for longer than AWAY_AFTER is marked away.
     """
     away_before = timezone.now() - AWAY_AFTER
     rows = (
@@ -363,17 +391,20 @@ def participants_grouped(view: Standing) -> ParticipantGroups:
             blocked=ExpressionWrapper(Q(chat_blocked_at__isnull=False), BooleanField()),
             away=ExpressionWrapper(Q(last_seen_at__lt=away_before), BooleanField()),
         )
-        .values_list("id", "roles_json", "blocked", "away", *PERSON_LOOKUPS)
+        .values_list("id", "user_id", "roles_json", "blocked", "away", *PERSON_LOOKUPS)
     )
     people = [
-        (_Person(*names), participant_id, roles_json, blocked, away)
-        for participant_id, roles_json, blocked, away, *names in rows
+        (_Person(*names), participant_id, user_id, _joined_with(roles_json), blocked, away)
+        for participant_id, user_id, roles_json, blocked, away, *names in rows
     ]
     people.sort(key=lambda row: (row[0].name.casefold(), row[0].username))
+    holders = [user_id for _, _, user_id, joined, _, _ in people if joined]
+    now = access.users_roles(view.entry, holders, module_on=view.module_on) if holders else {}
     can_manage = view.powers.can_manage_people
     grouped = ParticipantGroups(total=len(people))
-    for person, participant_id, roles_json, blocked, away in people:
-        group_name, is_host, labels = _standing_in_list(roles_json)
+    for person, participant_id, user_id, joined, blocked, away in people:
+        acting = joined & session_roles(now.get(user_id, ())) if joined else joined
+        group_name, is_host, labels = _standing_in_list(acting)
         grouped.away += bool(away)
         group = getattr(grouped, group_name)
         if group is grouped.participants and len(group) >= PARTICIPANTS_SHOWN:

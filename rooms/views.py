@@ -177,6 +177,8 @@ def room_poll(request: AuthenticatedHttpRequest, entry_id: int) -> HttpResponse:
     if not whole:
         changes = selectors.changes_since(view.session_pk, cursor.seq, view.participant_id)
         whole = changes.state or changes.me
+        # Someone's roles may have changed: their label in the participants list with them.
+        changes.people = changes.people or cursor.access != view.access_version
     if whole:
         page = selectors.room_for_user(request.user, entry_id)
         context = _room_context(page, poll=True, whole=True)

@@ -39,6 +39,7 @@ per disagreement (user, entry, what was asked, expected, got).
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass, field
 
 import pytest
@@ -48,7 +49,7 @@ from django.urls import reverse
 from mediaspace import selectors, services
 from mediaspace.access import current_rows, expected_rows, holders_of
 from mediaspace.models import MediaEntry, Role
-from mediaspace.permissions import get_entry_for_user
+from mediaspace.permissions import get_entry_for_user, sorted_roles
 from rooms.selectors import standing_for_user
 from tests.conftest import client_for
 from tests.factories import GroupFactory, UserFactory
@@ -988,6 +989,68 @@ class RoomModel:
         "chat_clear",
     )
 
+    def regrant(self, user: int) -> None:
+        """Grant the user a new random set of room roles, directly, mid-session."""
+        roles = sorted(MODERATOR_ROLES | {Role.CO_EDITOR})
+        chosen = frozenset(role for role in roles if self.world.rng.random() < 0.4)
+        services.access_set(
+            actor=None,
+            entry=self.world.entries[self.entry_id],
+            principal=self.world.users[user],
+            roles=chosen,
+        )
+        self.ref.grants[self.entry_id, "user", user] = chosen
+        self.world.notes.append(
+            f"{self.world.who(user)} granted {roles_text(chosen)} on"
+            f" {self.world.what(self.entry_id)} mid-session"
+        )
+
+    def check_labels(self) -> None:
+        """Each present participant's label, on another's page, is the roles they act with
+        (joined with and still held); a page whose user lost a role says which."""
+        viewers = [user for user in sorted(self.present) if self.sees(user)]
+        if not viewers:
+            return
+        viewer = viewers[0]
+        html = self.world.client(viewer).get(reverse("room_detail", args=[self.entry_id]))
+        section = html.content.decode().split('id="participants"', 1)[-1].split("</section>")[0]
+        # Names can repeat across people: compare what is listed as a whole.
+        shown = sorted(
+            (name.strip(), labels.rstrip(" ·"))
+            for name, labels in re.findall(
+                r'participant-name">([^<]*)<.*?participant-roles">([^<]*)', section, re.S
+            )
+        )
+        expected = sorted(
+            (
+                self.world.users[user].name,
+                " · ".join(role.label for role in sorted_roles(self.acting(user))),
+            )
+            for user in self.present
+        )
+        if shown != expected:
+            people = ", ".join(
+                f"{self.world.who(user)} joined as {roles_text(self.joined_roles[user])},"
+                f" holds {roles_text(self.now(user))}"
+                for user in sorted(self.present)
+            )
+            self.problems.append(
+                f"seed {self.world.seed}: {self.world.who(viewer)} sees the participants of"
+                f" {self.world.what(self.entry_id)} as {shown}, expected {expected} ({people})"
+            )
+        for user in sorted(self.present):
+            if not self.sees(user):
+                continue
+            lost = self.joined_roles[user] - self.now(user)
+            page = self.world.client(user).get(reverse("room_detail", args=[self.entry_id]))
+            told = "You are no longer a" in page.content.decode()
+            if told != bool(lost):
+                self.problems.append(
+                    f"seed {self.world.seed}: {self.world.who(user)} lost"
+                    f" {roles_text(lost)} in {self.world.what(self.entry_id)} but the page"
+                    f" {'says' if told else 'does not say'} so"
+                )
+
     def hidden_everywhere(self, *, sample: int = len(ROOM_ACTIONS)) -> None:
         """Whoever cannot see the room gets 404 for its actions (`sample` of the room's
         own, and those on a message and on a participant when there are some)."""
@@ -1049,6 +1112,14 @@ class RoomModel:
             for user in users:
                 if self.sees(user):
                     self.chat(user)
+        # Roles change mid-session: a revocation shows in everyone's participants list at
+        # once, and the person is told; a new role waits for its holder to rejoin.
+        if self.session == "live" and self.present and rng.random() < 0.8:
+            owner = ref.entries[self.entry_id].owner
+            changed = [user for user in sorted(self.present) if user != owner]
+            for user in rng.sample(changed, min(3, len(changed))):
+                self.regrant(user)
+            self.check_labels()
         # Pins of others' messages. (From here on, those who cannot see the room are left
         # to `hidden_everywhere`.)
         users = [user for user in users if self.sees(user)]

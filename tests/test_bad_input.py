@@ -728,7 +728,7 @@ BAD_POLL_CURSORS = {
     "empty": "",
     "garbage": "garbage",
     "three-parts": "1.2.0",
-    "five-parts": "1.2.0.0.0",
+    "six-parts": "1.2.0.0.0.0",
     "notice-2": "1.2.2.0",
     "chat-2": "1.2.0.2",
     "negative": "-1.2.0.0",

@@ -251,8 +251,9 @@ def test_the_room_page_query_count_is_the_same_for_1_and_50_people_and_messages(
 
     assert counts[0] == counts[1]
     # The session and the user; where Chad stands, with the entry and his roles; the room's
-    # record; the participants; the latest messages; the pinned ones.
-    assert counts[0] == 7
+    # record; the participants; the roles now of those who joined with any; the latest
+    # messages; the pinned ones.
+    assert counts[0] == 8
 
 
 def test_a_busy_room_shows_its_first_hundred_participants(as_chad, live, open_room):

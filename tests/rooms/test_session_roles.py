@@ -7,6 +7,8 @@ time and now, so a removed moderator loses the power at once.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
@@ -206,9 +208,53 @@ def test_after_a_revocation_the_page_drops_the_controls_and_says_so(
     media_services.access_set(actor=olivia, entry=open_room, principal=chad, roles=[])
     html = poll(as_chad, open_room, cursor)
 
-    assert "Your permissions changed — rejoin to apply." in html
+    assert "You are no longer a chat moderator in this room." in html
+    assert "rejoin" not in html.lower().split("chat-messages")[0]  # nothing to rejoin for
     assert "Clear chat" not in html
     assert "Delete" not in html
+
+
+def test_a_revocation_changes_the_persons_label_in_everyone_s_list(
+    as_paula, olivia, chad, live, open_room
+):
+    cursor = cursor_of(as_paula, open_room)
+    before = as_paula.get(url(open_room, "room_detail")).content.decode()
+    assert re.search(r"Chad Chen.*?participant-roles\">Chat moderator<", before, re.S)
+
+    media_services.access_set(actor=olivia, entry=open_room, principal=chad, roles=[])
+    html = poll(as_paula, open_room, cursor)
+
+    assert 'id="participants"' in html  # the list comes again, out of band
+    chad_row = html.split("Chad Chen")[1].split("</li>")[0]
+    assert "Chat moderator" not in chad_row
+    assert "You are no longer" not in html  # Paula lost nothing
+
+
+def test_a_change_that_gains_a_role_still_asks_to_rejoin(as_paula, olivia, paula, live, open_room):
+    cursor = cursor_of(as_paula, open_room)
+
+    media_services.access_set(
+        actor=olivia, entry=open_room, principal=paula, roles=[Role.CHAT_MODERATOR]
+    )
+    html = poll(as_paula, open_room, cursor)
+
+    assert "Your permissions changed — rejoin to apply." in html
+    assert ">Rejoin</button>" in html
+
+
+def test_losing_one_role_and_gaining_another_says_both(as_chad, olivia, chad, live, open_room):
+    cursor = cursor_of(as_chad, open_room)
+
+    media_services.access_set(
+        actor=olivia, entry=open_room, principal=chad, roles=[Role.ROOM_MODERATOR]
+    )
+    html = poll(as_chad, open_room, cursor)
+
+    assert (
+        "You are no longer a chat moderator in this room. "
+        "Your new permissions apply when you rejoin." in html
+    )
+    assert ">Rejoin</button>" in html
 
 
 def test_switching_the_module_off_disarms_moderators_at_once(rita, live, moderation_on, open_room):
