@@ -26,7 +26,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.contrib.auth.models import Group
 from django.db import connection, transaction
@@ -373,26 +373,37 @@ def _after(kind: int) -> str:
     )
 
 
-# The tab's counts: its users, its groups, and how many of them come after the cursor.
-HOLDERS_COUNT_COLUMNS = f"""
-    SELECT COUNT(a.user_id) AS users, COUNT(a.group_id) AS groups,
-           COUNT(CASE WHEN a.group_id IS NOT NULL AND {_after(0)}
-                        OR a.user_id IS NOT NULL AND {_after(1)} THEN 1 END) AS later
-    FROM mediaspace_entryaccess a"""
-HOLDERS_COUNT = {
-    False: f"""{HOLDERS_COUNT_COLUMNS}
-    WHERE a.entry_id = %(entry)s AND (a.roles & %(wanted)s) <> 0""",
-    True: f"""{HOLDERS_COUNT_COLUMNS}
+# The tab's counts: the users and groups it lists (granted one of %(wanted)s, and matching
+# the words when searched), how many of those come after the cursor, and every user and
+# group granted anything (what a filtered list is a part of: "2 of 12 with access").
+def _holders_count(searched: bool) -> str:
+    listed = "(a.roles & %(wanted)s) <> 0"
+    joins = ""
+    if searched:
+        listed += (
+            f" AND (a.group_id IS NOT NULL{_words(GROUP_TEXT)}"
+            f" OR a.user_id IS NOT NULL{_words(USER_TEXT)})"
+        )
+        joins = """
     LEFT JOIN auth_group g ON g.id = a.group_id
-    LEFT JOIN accounts_user u ON u.id = a.user_id
-    WHERE a.entry_id = %(entry)s AND (a.roles & %(wanted)s) <> 0
-      AND (a.group_id IS NOT NULL{_words(GROUP_TEXT)}
-           OR a.user_id IS NOT NULL{_words(USER_TEXT)})""",
-}
+    LEFT JOIN accounts_user u ON u.id = a.user_id"""
+    return f"""
+    SELECT COUNT(CASE WHEN {listed} THEN a.user_id END) AS users,
+           COUNT(CASE WHEN {listed} THEN a.group_id END) AS groups,
+           COUNT(CASE WHEN {listed} AND (a.group_id IS NOT NULL AND {_after(0)}
+                        OR a.user_id IS NOT NULL AND {_after(1)}) THEN 1 END) AS later,
+           COUNT(CASE WHEN (a.roles & %(granted)s) <> 0 THEN a.user_id END) AS all_users,
+           COUNT(CASE WHEN (a.roles & %(granted)s) <> 0 THEN a.group_id END) AS all_groups
+    FROM mediaspace_entryaccess a{joins}
+    WHERE a.entry_id = %(entry)s"""
+
+
+HOLDERS_COUNT = {searched: _holders_count(searched) for searched in (False, True)}
 # The tab's page of rows after the cursor, each with the counts (with a search or not).
 HOLDERS_PAGE = {
     searched: f"""
-    SELECT page.*, counts.users, counts.groups, counts.later FROM (
+    SELECT page.*, counts.users, counts.groups, counts.later, counts.all_users,
+           counts.all_groups FROM (
         SELECT * FROM (
             SELECT 0 AS kind, a.group_id AS holder, a.holder_key, a.roles, g.name,
                    '' AS display_name, '' AS first_name, '' AS last_name, '' AS email,
@@ -938,11 +949,22 @@ def _holder_params(
     params: dict[str, Any] = {
         "entry": entry.pk,
         "wanted": GRANTED_BITS & (bits_of(wanted) if wanted is not None else ALL_BITS),
+        "granted": GRANTED_BITS,
         "after_kind": kind,
         "after_key": key,
         "after_id": holder_id,
     }
     return params | _search_params(words)
+
+
+class HolderCounts(NamedTuple):
+    """The Roles & permissions tab's counts (see HOLDERS_COUNT)."""
+
+    users: int  # listed: granted a wanted role, matching the search
+    groups: int
+    later: int  # listed, and after the cursor
+    all_users: int  # granted anything
+    all_groups: int
 
 
 def holders_page(
@@ -952,9 +974,9 @@ def holders_page(
     limit: int,
     wanted: Iterable[Role] | None = None,
     words: Sequence[str] = (),
-) -> tuple[list[Holder], tuple[int, int, int]]:
+) -> tuple[list[Holder], HolderCounts]:
     """Return the first `limit` holders after `after` (groups, then people, by name key)
-    and the tab's counts: its users, its groups, and how many come after `after`.
+    and the tab's counts (HolderCounts).
 
     One query, and another for the counts when there is no row to carry them.
     """
@@ -979,8 +1001,7 @@ def holders_page(
                 members=members,
             )
         )
-    users, groups, later = rows[0][10:]
-    return holders, (users, groups, later)
+    return holders, HolderCounts(*rows[0][10:])
 
 
 def holders_count(
@@ -989,11 +1010,10 @@ def holders_count(
     after: tuple[int, str, int],
     wanted: Iterable[Role] | None = None,
     words: Sequence[str] = (),
-) -> tuple[int, int, int]:
-    """Return how many users and groups the tab lists, and how many come after `after`."""
+) -> HolderCounts:
+    """Return the tab's counts (HolderCounts), without its rows."""
     params = _holder_params(entry, after=after, wanted=wanted, words=words)
-    users, groups, later = _run(HOLDERS_COUNT[bool(words)], params)[0]
-    return users, groups, later
+    return HolderCounts(*_run(HOLDERS_COUNT[bool(words)], params)[0])
 
 
 def holder_positions(

@@ -28,6 +28,14 @@ ROLE_FILTERS: dict[str, tuple[Role, ...]] = {
     "co-viewer": (Role.CO_VIEWER,),
     "moderator": permissions.MODERATOR_ROLES,
 }
+# The Roles & permissions tab's permission filter: each granted role on its own ("moderator"
+# stays understood, for addresses saved before the two were apart).
+ACCESS_ROLE_FILTERS: dict[str, tuple[Role, ...]] = {
+    role: roles for role, roles in ROLE_FILTERS.items() if role != "owner"
+} | {
+    "room-moderator": (Role.ROOM_MODERATOR,),
+    "chat-moderator": (Role.CHAT_MODERATOR,),
+}
 SORTS = tuple(access.SORTS)
 
 
@@ -157,7 +165,7 @@ class AccessListState:
     @property
     def wanted(self) -> tuple[Role, ...] | None:
         """Return the roles of which a row needs one to be listed; None for any."""
-        return ROLE_FILTERS.get(self.role)
+        return ACCESS_ROLE_FILTERS.get(self.role)
 
     @property
     def wanted_bits(self) -> int:
@@ -187,6 +195,19 @@ class AccessListState:
         return (int(kind), key[:150], int(row_id))
 
 
+def owner_listed(entry: MediaEntry, state: AccessListState) -> bool:
+    """Whether the owner's row belongs in the list: no permission filter (the owner holds
+    Owner alone, which the filters do not offer), and every word of the search in their
+    names, username or email, ignoring case, as the other rows match (USER_TEXT)."""
+    if state.role:
+        return False
+    owner = entry.owner
+    text = " ".join(
+        (owner.display_name, owner.first_name, owner.last_name, owner.username, owner.email)
+    ).casefold()
+    return all(word.casefold() in text for word in state.words)
+
+
 @dataclass(frozen=True)
 class AccessRow:
     """A user or group with the roles granted to it on one entry."""
@@ -214,14 +235,27 @@ class AccessPage:
     """Rows of the list, with its counts and the list's state once they are shown."""
 
     rows: list[AccessRow]
-    users: int
+    users: int  # listed (the filters'), the owner aside
     groups: int
     remaining: int  # rows that match and are not shown yet
     state: AccessListState
+    all_users: int = 0  # granted anything, the owner aside
+    all_groups: int = 0
+    owner_listed: bool = True  # the owner's row matches the list's filters
 
     @property
     def total(self) -> int:
         return self.users + self.groups
+
+    @property
+    def listed(self) -> int:
+        """Return how many users and groups the list holds, the owner's row included."""
+        return self.total + self.owner_listed
+
+    @property
+    def with_access(self) -> int:
+        """Return how many users and groups have access, the owner included."""
+        return self.all_users + self.all_groups + 1
 
     @property
     def shown(self) -> int:
@@ -304,7 +338,7 @@ def access_page(
     roles and member counts, how many users and groups match, and how many come after
     the cursor. Rows put at the top of the list already (`state.added`) are left out.
     """
-    holders, (users, groups, later) = access.holders_page(
+    holders, counts = access.holders_page(
         entry,
         after=state.after,
         limit=size + len(state.added),
@@ -313,15 +347,19 @@ def access_page(
     )
     rows = [_row(holder) for holder in holders]
     rows = [row for row in rows if row.key not in state.added][:size]
+    later = counts.later
     if state.added:
         later -= _later_added(state, access.holder_positions(entry, _added_keys(state)))
     remaining = later - len(rows)
     return AccessPage(
         rows=rows,
-        users=users,
-        groups=groups,
+        users=counts.users,
+        groups=counts.groups,
         remaining=remaining,
         state=replace(state, after=rows[-1].position if remaining > 0 else LIST_END),
+        all_users=counts.all_users,
+        all_groups=counts.all_groups,
+        owner_listed=owner_listed(entry, state),
     )
 
 
@@ -334,11 +372,17 @@ def access_count(
 
     `positions` holds where the rows of `state.added` sort (access.holder_positions).
     """
-    users, groups, later = access.holders_count(
-        entry, after=state.after, wanted=state.wanted, words=state.words
+    counts = access.holders_count(entry, after=state.after, wanted=state.wanted, words=state.words)
+    return AccessPage(
+        rows=[],
+        users=counts.users,
+        groups=counts.groups,
+        remaining=counts.later - _later_added(state, positions),
+        state=state,
+        all_users=counts.all_users,
+        all_groups=counts.all_groups,
+        owner_listed=owner_listed(entry, state),
     )
-    later -= _later_added(state, positions)
-    return AccessPage(rows=[], users=users, groups=groups, remaining=later, state=state)
 
 
 def access_update(
@@ -515,10 +559,14 @@ class Suggestion:
     label: str
     detail: str
     holds: tuple[Role, ...]
+    unavailable: str = ""  # why it cannot be chosen (the owner), shown in its place
 
     @property
     def key(self) -> str:
         return f"{self.kind}:{self.pk}"
+
+
+OWNER_UNAVAILABLE = "Owner — already has full control"
 
 
 def _prefix_range(word: str) -> tuple[str, str]:
@@ -531,7 +579,8 @@ def principals_suggest(
 ) -> list[Suggestion]:
     """Return users and groups with a word of their names starting with each word.
 
-    Inactive users and the owner are left out; each suggestion says what it holds already.
+    Inactive users are left out; each suggestion says what it holds already. The owner,
+    when the words find them, comes first and cannot be chosen: they hold full control.
     Two queries (access.suggested_users, access.suggested_groups).
     """
     query = query.replace("\x00", "")
@@ -555,4 +604,16 @@ def principals_suggest(
         )
         for user, holds in users
     ]
+    owner = entry.owner
+    owner_keys = owner.name_key_set()
+    if all(any(key.startswith(word) for key in owner_keys) for word in words):
+        found = Suggestion(
+            kind="user",
+            pk=owner.pk,
+            label=owner.name,
+            detail=owner.email or owner.username,
+            holds=(Role.OWNER,),
+            unavailable=OWNER_UNAVAILABLE,
+        )
+        suggestions.insert(0, found)
     return suggestions[:limit]

@@ -190,7 +190,7 @@ def _list_state(query: QueryDict) -> selectors.AccessListState:
     role = query.get("role", "")
     return selectors.AccessListState(
         search=query.get("q", "").replace("\x00", "").strip()[:200],
-        role=role if role in selectors.ROLE_FILTERS and role != "owner" else "",
+        role=role if role in selectors.ACCESS_ROLE_FILTERS else "",
         pages=_page_number(query.get("pages")),
         after=selectors.AccessListState.parse_after(query.get("after", "")),
         added=frozenset([key for key in query.getlist("added") if principal_key(key)][:MOST_ADDED]),
@@ -234,7 +234,7 @@ def _roles_context(
         "state": state,
         "search": state.search,
         "role": state.role,
-        "role_filters": ROLE_FILTER_CHOICES,
+        "role_filters": ROOM_ROLE_FILTER_CHOICES if access.entry.is_room else ROLE_FILTER_CHOICES,
         "filtered": state.filtered,
         "roles_url": roles_url,
         "next_url": f"{roles_url}?{urlencode({k: v for k, v in query.items() if v})}",
@@ -247,7 +247,12 @@ ROLE_FILTER_CHOICES = [
     ("co-editor", "Co-editor"),
     ("co-publisher", "Co-publisher"),
     ("co-viewer", "Co-viewer"),
-    ("moderator", "Moderators"),
+]
+# Rooms have moderators; each role is a filter of its own.
+ROOM_ROLE_FILTER_CHOICES = [
+    *ROLE_FILTER_CHOICES,
+    ("room-moderator", "Room moderator"),
+    ("chat-moderator", "Chat moderator"),
 ]
 
 
@@ -312,6 +317,7 @@ def principals_suggest(request: AuthenticatedHttpRequest, entry_id: int) -> Json
                     "label": suggestion.label,
                     "detail": suggestion.detail,
                     "holds": [role.label for role in suggestion.holds],
+                    "unavailable": suggestion.unavailable,
                 }
                 for suggestion in suggestions
             ]

@@ -80,6 +80,12 @@ ROLE_FILTERS: dict[str, frozenset[Role]] = {
     "moderator": MODERATOR_ROLES,
 }
 SORTS = ("-updated", "updated", "-created", "created", "name", "-name")
+# The Roles & permissions tab's permission filter.
+ACCESS_ROLE_FILTERS: dict[str, frozenset[Role]] = {
+    **{role: roles for role, roles in ROLE_FILTERS.items() if role != "owner"},
+    "room-moderator": frozenset({Role.ROOM_MODERATOR}),
+    "chat-moderator": frozenset({Role.CHAT_MODERATOR}),
+}
 
 
 def is_host(roles: frozenset[Role]) -> bool:
@@ -209,9 +215,10 @@ class Reference:
     def roles_tab(self, entry: int, role: str = "") -> list[tuple[str, int, frozenset[Role]]]:
         """The Roles & permissions list: who was granted what directly, groups first.
 
-        No group expansion and no module mask; the owner holds no grant, so is not listed.
+        No group expansion and no module mask; the owner holds no grant, so is not listed
+        among them (the tab shows the owner in a row of their own).
         """
-        wanted = ROLE_FILTERS.get(role)
+        wanted = ACCESS_ROLE_FILTERS.get(role)
         rows = []
         for kind, people, sort_name in (
             ("group", self.groups, lambda group: group.name.lower()),
@@ -626,35 +633,38 @@ def check_roles_tab(world: World, problems: list[str]) -> None:
     """The Roles & permissions list of each entry, unfiltered and by each role."""
     ref = world.ref
     for entry_id, entry in world.entries.items():
-        for role in ("", "co-editor", "co-publisher", "co-viewer", "moderator"):
+        everyone = ref.roles_tab(entry_id)
+        for role in ("", *ACCESS_ROLE_FILTERS):
             expected = ref.roles_tab(entry_id, role)
             page = selectors.access_page(
                 entry, selectors.AccessListState(search="", role=role), size=1000
             )
             got = [(row.kind, row.pk, frozenset(row.roles)) for row in page.rows]
             users = sum(1 for kind, _, _ in expected if kind == "user")
-            if got != expected or (page.users, page.groups) != (users, len(expected) - users):
+            counts = (page.users, page.groups, page.with_access, page.owner_listed)
+            expected_counts = (users, len(expected) - users, len(everyone) + 1, not role)
+            if got != expected or counts != expected_counts:
                 problems.append(
                     f"seed {world.seed}: Roles tab of {world.what(entry_id)} role={role!r}:"
-                    f" got {got} ({page.users} users, {page.groups} groups),"
-                    f" expected {expected}"
+                    f" got {got} (users, groups, with access, owner listed: {counts}),"
+                    f" expected {expected} ({expected_counts})"
                 )
 
 
 def check_suggestions(world: World, problems: list[str]) -> None:
-    """The Select users combobox's scope: everyone active but the owner, and the groups
-    with a word of their name starting with the word, each with what it is granted on the
-    entry itself."""
+    """The Select users combobox's scope: the owner first, as not to be chosen, then
+    everyone else active, and the groups with a word of their name starting with the word,
+    each with what it is granted on the entry itself."""
     ref = world.ref
     for entry_id, entry in world.entries.items():
         owner = ref.entries[entry_id].owner
-        expected = [
-            ("user", pk, frozenset(ref.grants.get((entry_id, "user", pk), ())))
+        expected = [("user", owner, OWNER_ONLY, True)] + [
+            ("user", pk, frozenset(ref.grants.get((entry_id, "user", pk), ())), False)
             for pk in sorted(ref.users, key=lambda pk: ref.users[pk].username)
             if pk != owner
         ]
         found = selectors.principals_suggest(entry, "ZUser", limit=50)
-        got = [(row.kind, row.pk, frozenset(row.holds)) for row in found]
+        got = [(row.kind, row.pk, frozenset(row.holds), bool(row.unavailable)) for row in found]
         if got != expected:
             problems.append(
                 f"seed {world.seed}: suggestions for 'ZUser' on {world.what(entry_id)}:"

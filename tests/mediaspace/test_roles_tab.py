@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.timezone import localtime
 
+from accounts.models import User
 from mediaspace import permissions, services
 from mediaspace.models import AccessChange, MediaEntry, Module, Role
 from tests.conftest import HTMX, client_for
@@ -214,15 +215,28 @@ def test_suggestions_include_groups_with_member_counts(as_olivia, room):
             "label": "Teaching Assistants",
             "detail": "Group · 1 member",
             "holds": [],
+            "unavailable": "",
         }
     ]
 
 
-def test_suggestions_leave_out_inactive_users_and_the_owner(as_olivia, room):
+def test_suggestions_leave_out_inactive_users(as_olivia, room):
     UserFactory(username="ghost", display_name="Ghost Writer", is_active=False)
 
     assert suggest(as_olivia, room, "ghost") == []
-    assert suggest(as_olivia, room, "olivia") == []
+
+
+def test_the_owner_is_suggested_as_holding_full_control_and_not_to_be_chosen(
+    as_olivia, as_evan, olivia, room
+):
+    for client in (as_olivia, as_evan):
+        [owner] = suggest(client, room, "olivia ow")
+
+        assert owner["key"] == f"user:{olivia.pk}"
+        assert owner["label"] == "Olivia Owens"
+        assert owner["unavailable"] == "Owner — already has full control"
+        assert owner["holds"] == ["Owner"]
+    assert suggest(as_olivia, room, "olivia xyz") == []
 
 
 def test_suggestions_mark_who_already_holds_permissions(as_olivia, room):
@@ -464,7 +478,7 @@ def test_changes_in_place_keep_load_more_exact(as_olivia, olivia, room, chad):
 
 def test_a_change_outside_the_filter_leaves_the_filtered_list_alone(as_olivia, room, paula):
     html = as_olivia.get(roles_url(room, role="co-editor")).content.decode()
-    assert "1 match" in html
+    assert "1 of 4 with access" in " ".join(html.split())
 
     response = as_olivia.post(
         reverse("moderators_add", args=[room.pk]),
@@ -474,7 +488,7 @@ def test_a_change_outside_the_filter_leaves_the_filtered_list_alone(as_olivia, r
 
     body = response.content.decode()
     assert row_ids(body) == []
-    assert "1 match · 2 users and 0 groups with access" in " ".join(body.split())
+    assert "1 of 5 with access" in " ".join(body.split())
     assert "Paula Park is now Room moderator." in body
 
 
@@ -599,3 +613,79 @@ def test_rows_and_activity_escape_what_people_typed(as_olivia, olivia, room):
     assert f'aria-label="Remove {shown}"' in html
     assert '<span class="person-name">&lt;b&gt;Editors&lt;/b&gt;</span>' in html
     assert f"gave <strong>{shown}</strong> Room moderator" in html
+
+
+# Words that match what is shown ----------------------------------------------------------
+
+
+def count_text(html: str) -> str:
+    return " ".join(html.split('id="access-count"')[1].split("</p>")[0].split(">", 1)[1].split())
+
+
+def test_a_search_finds_the_owner_like_anyone_else(as_olivia, room):
+    for words in ("olivia", "OWENS", "olivia@example", "liv ow"):
+        html = as_olivia.get(roles_url(room, q=words)).content.decode()
+
+        assert 'class="owner-row"' in html, words
+        assert count_text(html) == "1 of 4 with access"
+        assert "No users or groups match" not in html
+
+
+def test_a_search_for_someone_else_leaves_the_owner_out(as_olivia, room):
+    html = as_olivia.get(roles_url(room, q="rita")).content.decode()
+
+    assert 'class="owner-row"' not in html
+    assert row_ids(html) == [f"user-{User.objects.get(username='rita').pk}"]
+    assert count_text(html) == "1 of 4 with access"
+
+
+def test_a_permission_filter_leaves_the_owner_out(as_olivia, room):
+    html = as_olivia.get(roles_url(room, role="chat-moderator")).content.decode()
+
+    assert 'class="owner-row"' not in html
+    assert count_text(html) == "1 of 4 with access"
+
+
+def test_nothing_found_says_so_with_the_count(as_olivia, room):
+    html = as_olivia.get(roles_url(room, q="nobody-here")).content.decode()
+
+    assert count_text(html) == "0 of 4 with access"
+    assert "No users or groups match" in html
+
+
+def test_the_unfiltered_count_names_users_and_groups(as_olivia, room):
+    html = as_olivia.get(roles_url(room)).content.decode()
+
+    assert count_text(html) == "4 users and 0 groups with access"
+
+
+def test_a_room_filters_each_moderator_role_on_its_own(as_olivia, room, rita, chad):
+    html = as_olivia.get(roles_url(room)).content.decode()
+    options = re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)</option>', html)
+
+    assert options == [
+        ("", "All permissions"),
+        ("co-editor", "Co-editor"),
+        ("co-publisher", "Co-publisher"),
+        ("co-viewer", "Co-viewer"),
+        ("room-moderator", "Room moderator"),
+        ("chat-moderator", "Chat moderator"),
+    ]
+    rooms_only = as_olivia.get(roles_url(room, role="room-moderator")).content.decode()
+    chat_only = as_olivia.get(roles_url(room, role="chat-moderator")).content.decode()
+    assert row_ids(rooms_only) == [f"user-{rita.pk}"]
+    assert row_ids(chat_only) == [f"user-{chad.pk}"]
+    assert 'value="chat-moderator" selected' in chat_only
+
+
+def test_media_that_is_not_a_room_offers_no_moderator_filter(as_olivia, lecture):
+    html = as_olivia.get(roles_url(lecture)).content.decode()
+
+    assert "room-moderator" not in html
+    assert 'value="co-editor"' in html
+
+
+def test_an_old_address_with_both_moderator_roles_still_filters(as_olivia, room, rita, chad):
+    html = as_olivia.get(roles_url(room, role="moderator")).content.decode()
+
+    assert sorted(row_ids(html)) == sorted([f"user-{rita.pk}", f"user-{chad.pk}"])
