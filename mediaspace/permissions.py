@@ -120,6 +120,27 @@ class Access:
         return sorted_roles(self.roles)[0] if self.roles else None
 
 
+# What a refusal says, by the `Access` property that was missing ({name}: the entry's).
+REFUSALS = {
+    "can_edit": "Only the owner and co-editors can edit “{name}”.",
+    "can_publish": "Only the owner and co-publishers can change the publishing status of “{name}”.",
+    "can_delete": "Only the owner can delete “{name}”.",
+    "can_manage_roles": "Only the owner and co-editors can manage who has access to “{name}”.",
+    "can_manage_collaborators": "Only the owner can add or change the collaborators of “{name}”.",
+    "can_manage_moderators": "Only the owner and co-editors can manage the moderators of “{name}”.",
+}
+
+
+class Refused(PermissionDenied):
+    """A 403 that says what was refused, with the access the user does have (the 403 page
+    offers a moderator the way into the room)."""
+
+    def __init__(self, found: Access, need: str) -> None:
+        self.access = found
+        default = "Your role on “{name}” doesn’t allow this."
+        super().__init__(REFUSALS.get(need, default).format(name=found.entry.name))
+
+
 def get_entry_for_user(user: User, entry_id: int, *, need: str | None = None) -> Access:
     """Fetch the entry and the user's access to it, or refuse.
 
@@ -132,7 +153,7 @@ def get_entry_for_user(user: User, entry_id: int, *, need: str | None = None) ->
         raise Http404("No such media entry.")
     found = Access(view.entry, view.roles, moderation_on=view.module_on)
     if need is not None and not getattr(found, need):
-        raise PermissionDenied
+        raise Refused(found, need)
     return found
 
 

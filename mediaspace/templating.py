@@ -62,6 +62,14 @@ def short_date(value: datetime) -> str:
     return f"{value:%b} {value.day}, {value.year}"
 
 
+def ago(value: datetime, now: datetime) -> str:
+    """Return how long ago `value` was, in words: "just now" within a minute, then as
+    Django's timesince says it ("3 minutes ago", "2 days, 4 hours ago")."""
+    if (now - value).total_seconds() < 60:
+        return "just now"
+    return f"{timesince(value, now)} ago"
+
+
 def environment(**options: Any) -> Environment:
     """Return the Jinja2 environment Django's Jinja2 backend renders with (settings)."""
     env = Environment(**options)
@@ -73,5 +81,5 @@ def environment(**options: Any) -> Environment:
         type_labels=dict(MediaEntry.Type.choices),
         status_labels=dict(MediaEntry.Status.choices),
     )
-    env.filters.update(local=local, short_date=short_date, timesince=timesince)
+    env.filters.update(local=local, short_date=short_date, ago=ago)
     return env

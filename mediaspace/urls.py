@@ -11,3 +11,5 @@ urlpatterns = [
     path("", include("mediaspace.media_urls")),
     path("", include("rooms.urls")),
 ]
+
+handler403 = "mediaspace.views.permission_denied"

@@ -43,6 +43,18 @@ def with_messages(request: AuthenticatedHttpRequest, response: HttpResponse) -> 
     return response
 
 
+def permission_denied(request: AuthenticatedHttpRequest, exception: Exception) -> HttpResponse:
+    """Say what was refused (the project's handler403); a room's moderator gets the way in."""
+    context: dict = {"reason": str(exception)}
+    found = getattr(exception, "access", None)
+    if isinstance(found, permissions.Access):
+        context["entry"] = found.entry
+        context["moderates"] = found.entry.is_room and bool(
+            found.roles & set(permissions.MODERATOR_ROLES)
+        )
+    return render(request, "403.html", context, status=403)
+
+
 # A reloaded list (its address says how many pages were loaded) shows at most this many
 # pages; Load more goes on from there a page at a time.
 RELOAD_PAGES = 10
@@ -438,6 +450,12 @@ def access_edit(
         roles=scope,
         initial={"roles": [role.value for role in held if role in scope]},
     )
+    losing = [role for role in permissions.sorted_roles(held) if role in scope]
+    if request.method == "POST" and form.is_valid() and not form.cleaned_data["roles"] and losing:
+        # Every box cleared: that is Remove, so it asks as Remove does.
+        return _remove_confirmation(
+            request, access, principal, kind, losing, title_id="access-edit-title"
+        )
     if request.method == "POST" and form.is_valid():
         change = services.access_edit(
             actor=request.user,
@@ -496,13 +514,28 @@ def access_remove(
         labels = " and ".join(role.label for role in losing)
         messages.success(request, f"{principal} no longer has {labels}.")
         return _roles_changed(request, access, [change] if change else [])
+    return _remove_confirmation(request, access, principal, kind, losing)
+
+
+def _remove_confirmation(
+    request: AuthenticatedHttpRequest,
+    access: permissions.Access,
+    principal: User | Group,
+    kind: str,
+    losing: list[Role],
+    *,
+    title_id: str = "",
+) -> HttpResponse:
+    """Ask whether to take `losing` away from the user or group: the Remove dialog, or
+    (`title_id`, from Edit permissions with every box cleared) its form in place."""
     context = {
-        "entry": entry,
+        "entry": access.entry,
         "principal": principal,
         "kind": kind,
         "losing": [role.label for role in losing],
+        "title_id": title_id,
     }
     template = "mediaspace/access_remove.html"
     if request.htmx:
-        template += "#remove-dialog"
+        template += "#remove-form" if title_id else "#remove-dialog"
     return render(request, template, context)

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from mediaspace import services
 from mediaspace.models import MediaEntry, MediaEntryUserObjectPermission
-from tests.conftest import HTMX
+from tests.conftest import HTMX, client_for
 
 # view name, method, who may use it (among the lecture's personas)
 VIEWS = [
@@ -304,3 +304,35 @@ def test_the_status_change_returns_only_to_pages_of_this_site(as_olivia, lecture
 
     assert outside["Location"] == reverse("my_media")
     assert inside["Location"] == lecture.get_absolute_url()
+
+
+# The 403 page says what was refused --------------------------------------------------------
+
+
+def test_a_room_moderator_refused_the_edit_page_is_shown_the_way_to_the_room(room, rita):
+    response = client_for(rita).get(reverse("media_edit", args=[room.pk]))
+
+    html = response.content.decode()
+    assert response.status_code == 403
+    assert f"Only the owner and co-editors can edit “{room.name}”." in html
+    assert "You moderate this room" in html
+    assert f'href="{reverse("room_detail", args=[room.pk])}"' in html
+    assert "Ask the owner" not in html
+
+
+def test_a_co_viewer_refused_the_edit_page_is_told_why_and_offered_the_media_page(lecture, victor):
+    response = client_for(victor).get(reverse("media_edit", args=[lecture.pk]))
+
+    html = response.content.decode()
+    assert response.status_code == 403
+    assert f"Only the owner and co-editors can edit “{lecture.name}”." in html
+    assert "Ask the owner if you need more access." in html
+    assert f'href="{lecture.get_absolute_url()}"' in html
+    assert "You moderate" not in html
+
+
+def test_a_co_editor_refused_the_delete_is_told_only_the_owner_may(lecture, evan):
+    response = client_for(evan).post(reverse("media_delete", args=[lecture.pk]))
+
+    assert response.status_code == 403
+    assert f"Only the owner can delete “{lecture.name}”." in response.content.decode()

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 from html import unescape
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.timezone import localtime
 
 from accounts.models import User
@@ -129,7 +131,7 @@ def test_the_activity_says_when_in_the_time_zone_of_the_day(as_olivia, room, set
         html = as_olivia.get(roles_url(room)).content.decode()
         local = localtime(change.created_at)
         title = f"{local:%b} {local.day}, {local.year}, {local:%H:%M}"
-        assert f'datetime="{local.isoformat()}" title="{title}">0\xa0minutes ago</time>' in html
+        assert f'datetime="{local.isoformat()}" title="{title}">just now</time>' in html
 
 
 def test_the_tab_loads_more_past_twenty_rows(as_olivia, olivia, room):
@@ -689,3 +691,49 @@ def test_an_old_address_with_both_moderator_roles_still_filters(as_olivia, room,
     html = as_olivia.get(roles_url(room, role="moderator")).content.decode()
 
     assert sorted(row_ids(html)) == sorted([f"user-{rita.pk}", f"user-{chad.pk}"])
+
+
+def test_the_activity_says_how_long_ago_in_words(as_olivia, room):
+    changes = AccessChange.objects.filter(entry=room)
+    changes.update(created_at=timezone.now() - timedelta(minutes=3, seconds=5))
+
+    html = as_olivia.get(roles_url(room)).content.decode()
+
+    assert "3\xa0minutes ago</time>" in html
+    assert "0\xa0minutes" not in html
+
+
+def test_clearing_every_box_asks_as_remove_does_and_changes_nothing(as_olivia, room, rita):
+    changes_before = AccessChange.objects.count()
+    url = reverse("access_edit", args=[room.pk, "user", rita.pk])
+
+    response = as_olivia.post(url, {**page_state(as_olivia, room)}, **HTMX)
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert '<h2 id="access-edit-title">Remove Rita Reyes?</h2>' in html
+    assert "will lose <strong>Room moderator</strong>" in " ".join(html.split())
+    assert f'hx-post="{reverse("access_remove", args=[room.pk, "user", rita.pk])}"' in html
+    assert ">Cancel</a>" in html
+    assert permissions.principal_roles(room, rita) == {Role.ROOM_MODERATOR}
+    assert AccessChange.objects.count() == changes_before
+
+    removed = as_olivia.post(
+        reverse("access_remove", args=[room.pk, "user", rita.pk]),
+        page_state(as_olivia, room),
+        **HTMX,
+    )
+    assert removed.status_code == 200
+    assert permissions.principal_roles(room, rita) == set()
+
+
+def test_without_htmx_clearing_every_box_shows_the_remove_page(as_olivia, room, rita):
+    # A browser sends the form's token even with every box cleared.
+    form = {"csrfmiddlewaretoken": "token"}
+    response = as_olivia.post(reverse("access_edit", args=[room.pk, "user", rita.pk]), form)
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Remove Rita Reyes?" in html
+    assert "<dialog" in html and " open" in html
+    assert permissions.principal_roles(room, rita) == {Role.ROOM_MODERATOR}
