@@ -280,3 +280,60 @@ def test_participants_are_listed_by_the_name_shown_ignoring_case(as_chad, live, 
     others = html.split('class="participants-group">Participants')[1]
     names = ["amy adams", "Bo Brown", "Paula Park", "Zed Zulu"]
     assert sorted(names, key=others.index) == names
+
+
+# Controls follow the session's state -----------------------------------------------------
+
+
+def controls(html: str) -> str:
+    return html.split('class="room-controls"')[1].split("</div>")[0]
+
+
+def test_an_open_room_offers_start_and_close_but_not_end_or_lock(as_olivia, olivia, open_room):
+    services.session_open(actor=olivia, entry=open_room)
+
+    html = controls(as_olivia.get(reverse("room_detail", args=[open_room.pk])).content.decode())
+
+    assert ">Start session</button>" in html
+    assert ">Close room</a>" in html
+    assert "End session" not in html
+    assert "Lock room" not in html
+
+
+def test_a_live_room_offers_lock_and_end_but_not_start(as_olivia, olivia, open_room):
+    services.session_start(actor=olivia, entry=open_room)
+
+    html = controls(as_olivia.get(reverse("room_detail", args=[open_room.pk])).content.decode())
+
+    assert "Start session" not in html
+    assert "Close room" not in html
+    assert ">Lock room</button>" in html
+    assert ">End session</a>" in html
+
+
+def test_closing_an_open_room_says_what_it_does(as_olivia, olivia, open_room):
+    services.session_open(actor=olivia, entry=open_room)
+
+    html = as_olivia.get(reverse("session_end", args=[open_room.pk]), **HTMX).content.decode()
+
+    assert "Close the room without starting?" in html
+    assert ">Close room</button>" in html
+
+
+def media_actions(client, entry) -> str:
+    html = client.get(entry.get_absolute_url()).content.decode()
+    return html.split('class="room-summary')[1].split("</section>")[0]
+
+
+def test_the_media_page_offers_one_primary_action(as_olivia, as_paula, olivia, open_room):
+    before = media_actions(as_paula, open_room)
+    assert "Wait for the session to start" in before
+    assert "button-primary" not in before
+    host = media_actions(as_olivia, open_room)
+    assert host.count("button-primary") == 1 and "Join now" in host
+    assert "Go to the room" not in host
+
+    services.session_start(actor=olivia, entry=open_room)
+    live = media_actions(as_paula, open_room)
+    assert live.count("button-primary") == 1 and ">Join room</button>" in live
+    assert "Go to the room" not in live and "Wait" not in live
