@@ -30,3 +30,36 @@ def test_it_is_idempotent(db):
     call_command("seed_demo", verbosity=0)
 
     assert (User.objects.count(), Group.objects.count()) == counts
+
+
+def test_the_demo_shows_the_product(db):
+    """Olivia's My Media starts with the tour's room and has more than a page: Load more
+    shows; durations look like real recordings."""
+    from mediaspace import selectors
+    from mediaspace.models import MediaEntry
+
+    call_command("seed_demo", verbosity=0)
+    olivia = User.objects.get(username="olivia")
+
+    page = selectors.my_media_page(
+        olivia, search="", media_type="", role="", sort="-updated", start=0, stop=20
+    )
+
+    assert page.rows[0].entry.name == "Biology 101 — Live office hours"
+    assert page.has_more
+    durations = MediaEntry.objects.exclude(duration_seconds=None).values_list(
+        "duration_seconds", flat=True
+    )
+    assert len({seconds % 60 for seconds in durations}) > 10
+
+
+def test_running_it_twice_adds_nothing(db):
+    from mediaspace.models import AccessChange, MediaEntry
+
+    call_command("seed_demo", verbosity=0)
+    counts = (MediaEntry.objects.count(), AccessChange.objects.count(), User.objects.count())
+    call_command("seed_demo", verbosity=0)
+
+    assert (MediaEntry.objects.count(), AccessChange.objects.count(), User.objects.count()) == (
+        counts
+    )

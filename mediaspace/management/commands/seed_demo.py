@@ -49,7 +49,8 @@ V, A, IMG, R = (
 )
 PRIVATE, UNLISTED, PUBLISHED = MediaEntry.Status.values
 
-# owner, name, type, status, minutes, thumbnail, tags, description
+# owner, name, type, status, duration (h:mm:ss or m:ss), thumbnail, tags, description; the
+# first rows are the newest, so the tour's room leads Olivia's My Media.
 CATALOGUE = [
     (
         "olivia",
@@ -66,7 +67,7 @@ CATALOGUE = [
         "Cell structure and function",
         V,
         PUBLISHED,
-        48,
+        "48:12",
         "cells.svg",
         "biology, lecture, week 1",
         "Lecture 1: membranes, organelles and what they do.",
@@ -76,7 +77,7 @@ CATALOGUE = [
         "Photosynthesis explained",
         V,
         PUBLISHED,
-        36,
+        "35:47",
         "forest.svg",
         "biology, lecture, week 2",
         "Light reactions and the Calvin cycle, step by step.",
@@ -86,7 +87,7 @@ CATALOGUE = [
         "Genetics lab walkthrough",
         V,
         UNLISTED,
-        22,
+        "21:38",
         "lab.svg",
         "biology, lab, genetics",
         "A walkthrough of the Punnett-square lab before you start.",
@@ -96,7 +97,7 @@ CATALOGUE = [
         "Microscope safety briefing",
         V,
         PRIVATE,
-        9,
+        "8:54",
         "studio.svg",
         "lab, safety",
         "Required viewing before your first lab session.",
@@ -106,7 +107,7 @@ CATALOGUE = [
         "Evolution — guest lecture",
         V,
         PUBLISHED,
-        55,
+        "54:03",
         "aurora.svg",
         "biology, guest lecture",
         "Dr. Amara Singh on convergent evolution.",
@@ -116,7 +117,7 @@ CATALOGUE = [
         "Biology podcast: episode 4",
         A,
         PUBLISHED,
-        31,
+        "31:26",
         "",
         "podcast, biology",
         "Students discuss the ethics of gene editing.",
@@ -126,7 +127,7 @@ CATALOGUE = [
         "Biology podcast: episode 5",
         A,
         PRIVATE,
-        28,
+        "27:41",
         "",
         "podcast, biology",
         "Draft: field trip recap.",
@@ -166,7 +167,7 @@ CATALOGUE = [
         "Midterm review session",
         V,
         PRIVATE,
-        74,
+        "1:14:09",
         "lecture.svg",
         "biology, exam, review",
         "Everything on the midterm in one sitting.",
@@ -176,7 +177,7 @@ CATALOGUE = [
         "Protein folding animation",
         V,
         PUBLISHED,
-        4,
+        "3:52",
         "waves.svg",
         "biology, animation",
         "A short animation of a protein folding.",
@@ -186,7 +187,7 @@ CATALOGUE = [
         "Lab report template walkthrough",
         V,
         UNLISTED,
-        12,
+        "12:30",
         "campus.svg",
         "lab, writing",
         "How to structure your lab report.",
@@ -196,7 +197,7 @@ CATALOGUE = [
         "Chemistry demo: flame tests",
         V,
         PUBLISHED,
-        14,
+        "13:45",
         "sunset.svg",
         "chemistry, demo",
         "Colours of metal ions in a flame.",
@@ -216,7 +217,7 @@ CATALOGUE = [
         "Astronomy night recording",
         V,
         UNLISTED,
-        95,
+        "1:35:20",
         "stars.svg",
         "astronomy, outreach",
         "Public stargazing night, with commentary.",
@@ -226,7 +227,7 @@ CATALOGUE = [
         "Teaching with video — tips",
         V,
         PRIVATE,
-        18,
+        "17:08",
         "ocean.svg",
         "teaching, tips",
         "Short tips for recording good lectures.",
@@ -236,13 +237,60 @@ CATALOGUE = [
         "Campus tour",
         V,
         PUBLISHED,
-        11,
+        "10:59",
         "city.svg",
         "campus, welcome",
         "A tour of the science buildings.",
     ),
-    ("oscar", "Oscar's private notes", A, PRIVATE, 5, "", "notes", "Nobody else can see this."),
+    (
+        "oscar",
+        "Oscar's private notes",
+        A,
+        PRIVATE,
+        "4:31",
+        "",
+        "notes",
+        "Nobody else can see this.",
+    ),
 ]
+
+# Olivia's older lectures, after the rows above: enough for My Media's Load more.
+TOPICS = [
+    ("Cell respiration", "45:18", "cells.svg"),
+    ("DNA replication", "41:02", "lab.svg"),
+    ("Transcription and translation", "47:55", "lecture.svg"),
+    ("Gene regulation", "38:27", "waves.svg"),
+    ("Mendelian inheritance", "43:40", "forest.svg"),
+    ("Population genetics", "39:13", "aurora.svg"),
+    ("Ecosystems and energy flow", "44:36", "ocean.svg"),
+    ("The nervous system", "50:21", "stars.svg"),
+    ("The immune system", "46:09", "city.svg"),
+    ("Plant biology", "36:58", "sunset.svg"),
+]
+CATALOGUE += [
+    (
+        "olivia",
+        f"Lecture {week}: {topic}",
+        V,
+        PUBLISHED,
+        duration,
+        thumbnail,
+        f"biology, lecture, week {week}",
+        f"Biology 101, week {week}: {topic.lower()}.",
+    )
+    for week, (topic, duration, thumbnail) in enumerate(TOPICS, start=3)
+]
+
+
+def seconds(duration: str | None) -> int | None:
+    """Return the seconds of a duration written h:mm:ss or m:ss."""
+    if duration is None:
+        return None
+    total = 0
+    for part in duration.split(":"):
+        total = total * 60 + int(part)
+    return total
+
 
 # entry name, username or group name, roles
 GRANTS = [
@@ -307,8 +355,8 @@ class Command(BaseCommand):
     def seed_catalogue(self, users: dict[str, User]) -> None:
         entries = {}
         now = timezone.now()
-        for age, row in enumerate(reversed(CATALOGUE)):
-            owner, name, kind, status, minutes, thumbnail, tags, description = row
+        for age, row in enumerate(CATALOGUE):
+            owner, name, kind, status, duration, thumbnail, tags, description = row
             entry = MediaEntry.objects.filter(owner=users[owner], name=name).first()
             created = entry is None
             if entry is None and kind == MediaEntry.Type.ROOM:
@@ -325,7 +373,7 @@ class Command(BaseCommand):
                     name=name,
                     media_type=kind,
                     status=status,
-                    duration_seconds=minutes * 60 + 17 if minutes else None,
+                    duration_seconds=seconds(duration),
                     thumbnail=thumbnail,
                     tags=tags,
                     description=description,
@@ -333,7 +381,7 @@ class Command(BaseCommand):
             if created:
                 # Spread the library over the past weeks so sorting shows something; the
                 # entry's access rows take its new dates.
-                when = now - timedelta(days=age * 2, hours=age * 5 % 11)
+                when = now - timedelta(days=age * 2, hours=age * 5 % 11, minutes=age * 7 % 60)
                 MediaEntry.objects.filter(pk=entry.pk).update(created_at=when, updated_at=when)
                 entry.refresh_from_db()
                 access.entry_keys_write(entry)
