@@ -8,6 +8,58 @@ function closeMenus(except) {
   }
 }
 
+// Focus (WAI-ARIA Authoring Practices): wherever a swap or a dialog takes the focused
+// element away, the focus goes somewhere that makes sense, never back to <body>.
+
+// What a keyboard user can reach with Tab (a closed <details>' content does not count).
+const FOCUSABLE = [
+  "a[href]",
+  "button:not([disabled])",
+  "summary",
+  "input:not([type=hidden]):not([disabled])",
+  "select:not([disabled])",
+  "textarea:not([disabled])",
+  "[tabindex]",
+]
+  .map((selector) => `${selector}:not([tabindex="-1"])`)
+  .join(", ");
+
+function controlsOf(root) {
+  return [...root.querySelectorAll(FOCUSABLE)].filter((control) => control.checkVisibility());
+}
+
+/** Focus an element; one that is not focusable (a heading, a row) is made so from script. */
+function focusElement(element) {
+  if (!element) return false;
+  if (!element.matches(FOCUSABLE) && !element.hasAttribute("tabindex")) element.tabIndex = -1;
+  element.focus();
+  return document.activeElement === element;
+}
+
+/** Return a list row's first action (its actions cell's first control), or null. */
+function rowAction(row) {
+  const actions = row.querySelector(".row-actions, .col-actions");
+  return (actions && controlsOf(actions)[0]) || null;
+}
+
+/** Return the heading of the list a row is in: its section's, or the page's. */
+function listHeading(row) {
+  const labelled = row.closest("[aria-labelledby]");
+  const heading = labelled && document.getElementById(labelled.getAttribute("aria-labelledby"));
+  return heading || document.querySelector("main h1");
+}
+
+/** Where the focus goes when a row goes: the next row's action, the previous one's, the heading. */
+function focusAfterRow(row) {
+  const rows = [...(row.closest("table")?.rows ?? [])];
+  const at = rows.indexOf(row);
+  for (const other of [...rows.slice(at + 1), ...rows.slice(0, at).reverse()]) {
+    const action = rowAction(other);
+    if (action) return action;
+  }
+  return listHeading(row);
+}
+
 // The element that opened the current dialog, to return focus to when it closes.
 let dialogOpener = null;
 
@@ -16,14 +68,31 @@ function openDialog(dialog) {
   if (dialog.open) return;
   dialog.addEventListener("close", () => {
     dialog.remove();
-    if (dialogOpener && dialogOpener.isConnected) dialogOpener.focus();
-    else document.querySelector("main h1, main")?.focus?.();
+    // A change made in the dialog may have replaced or taken away the opener's row: by
+    // now dialogOpener is its replacement, or where the focus goes instead (see below).
+    if (dialogOpener && dialogOpener.isConnected) focusElement(dialogOpener);
+    else focusElement(document.querySelector("main h1"));
     dialogOpener = null;
   });
+  // Escape with people picked in Add moderators asks first (the keydown handler below
+  // catches the Escape key; this catches the other ways of asking a dialog to close).
+  dialog.addEventListener("cancel", (event) => {
+    if (event.cancelable && askBeforeDiscarding(dialog)) event.preventDefault();
+  });
+  // htmx wires new content up when it settles, a moment after this swap: wire the dialog
+  // now, so that a quick Enter on its button posts with htmx, not as a plain form.
+  htmx.process(dialog);
   dialog.showModal();
-  const first = dialog.querySelector(
+  let first = dialog.querySelector(
     "[autofocus], input:not([type=hidden]), select, textarea, button:not(.chip-remove)",
   );
+  // A confirmation whose answer destroys something (a red button: Remove, Delete, End
+  // session, Clear chat) opens on Cancel, so a stray Enter changes nothing.
+  const destructive =
+    dialog.querySelector(".form-actions .button-danger") || first?.matches(".button-danger");
+  if (destructive && !first?.hasAttribute("autofocus")) {
+    first = dialog.querySelector("[data-dialog-close]") || first;
+  }
   if (first) first.focus();
 }
 
@@ -51,6 +120,153 @@ document.addEventListener("keydown", (event) => {
     menu.open = false;
     menu.querySelector("summary").focus();
   }
+});
+
+// A menu button (WAI-ARIA menu button pattern: "Add users ▾"). Without JavaScript it is a
+// plain <details data-menu data-menu-button>; this makes it a button with a menu of
+// menuitems: Enter, Space or ArrowDown open it on the first item, ArrowUp on the last;
+// ArrowUp/ArrowDown move (wrapping), Home/End jump, a letter goes to the next item that
+// starts with it, Escape closes it back onto the button (above), Tab closes it.
+let menuButtons = 0;
+
+function setUpMenuButton(menu) {
+  if (menu.dataset.ready) return;
+  menu.dataset.ready = "1";
+  const button = menu.querySelector("summary");
+  const list = menu.querySelector(".menu-items");
+  const items = () => [...list.querySelectorAll("[role=menuitem]")];
+  button.id ||= `menu-button-${++menuButtons}`;
+  button.setAttribute("aria-haspopup", "menu");
+  button.setAttribute("aria-expanded", String(menu.open));
+  list.setAttribute("role", "menu");
+  list.setAttribute("aria-labelledby", button.id);
+  for (const item of list.querySelectorAll("a, button")) {
+    item.setAttribute("role", "menuitem");
+    item.tabIndex = -1; // reached with the arrow keys, not Tab
+  }
+  menu.addEventListener("toggle", () => button.setAttribute("aria-expanded", String(menu.open)));
+
+  function openOn(index) {
+    closeMenus(menu);
+    menu.open = true;
+    button.setAttribute("aria-expanded", "true");
+    items().at(index)?.focus();
+  }
+
+  button.addEventListener("keydown", (event) => {
+    if (!["Enter", " ", "ArrowDown", "ArrowUp"].includes(event.key)) return;
+    event.preventDefault(); // no toggle by the <summary> itself
+    if (menu.open && (event.key === "Enter" || event.key === " ")) menu.open = false;
+    else openOn(event.key === "ArrowUp" ? -1 : 0);
+  });
+  button.addEventListener("keyup", (event) => {
+    if (event.key === " ") event.preventDefault();
+  });
+
+  list.addEventListener("keydown", (event) => {
+    const all = items();
+    const at = all.indexOf(event.target.closest("[role=menuitem]"));
+    if (at < 0) return;
+    let next = null;
+    if (event.key === "ArrowDown") next = all[(at + 1) % all.length];
+    else if (event.key === "ArrowUp") next = all[(at - 1 + all.length) % all.length];
+    else if (event.key === "Home" || event.key === "PageUp") next = all[0];
+    else if (event.key === "End" || event.key === "PageDown") next = all.at(-1);
+    else if (event.key === " ") {
+      event.preventDefault(); // Space activates a menuitem, as Enter does
+      all[at].click();
+    } else if (event.key === "Tab") {
+      setTimeout(() => (menu.open = false)); // once the focus has moved on
+    } else if (event.key.length === 1 && /\S/.test(event.key)) {
+      const letter = event.key.toLowerCase();
+      const starts = (item) => item.textContent.trim().toLowerCase().startsWith(letter);
+      next = [...all.slice(at + 1), ...all.slice(0, at)].find(starts) || null;
+    }
+    if (next) {
+      event.preventDefault();
+      next.focus();
+    }
+  });
+}
+
+function setUpMenuButtons(root) {
+  for (const menu of root.querySelectorAll("details[data-menu-button]")) setUpMenuButton(menu);
+}
+
+setUpMenuButtons(document);
+document.addEventListener("htmx:load", (event) => setUpMenuButtons(event.detail.elt.parentElement || document));
+
+// Escape in Add moderators / Add collaborators with people already picked asks before
+// dropping them: a question inside the dialog (window.confirm would be a second modal,
+// with the browser's wording), on "Keep editing". Escape again keeps editing; with nothing
+// picked, Escape closes the dialog as it always has. The Cancel button does not ask: it
+// says what it does.
+const discardQuestions = new WeakMap(); // dialog → its question, while it asks
+
+/** Say what would be discarded: "the 2 people and 1 group", "the person". */
+function pickedPhrase(keys) {
+  const people = keys.filter((key) => key.startsWith("user:")).length;
+  const groups = keys.length - people;
+  if (keys.length === 1) return people ? "the person" : "the group";
+  const parts = [];
+  if (people) parts.push(`${people} ${people === 1 ? "person" : "people"}`);
+  if (groups) parts.push(`${groups} group${groups === 1 ? "" : "s"}`);
+  return `the ${parts.join(" and ")}`;
+}
+
+/** Ask before a dialog drops the people and groups picked in it; false if none are. */
+function askBeforeDiscarding(dialog) {
+  if (discardQuestions.has(dialog)) return true;
+  const keys = [...dialog.querySelectorAll("[data-chips] [data-key]")].map((chip) => chip.dataset.key);
+  const form = dialog.querySelector("form");
+  if (!keys.length || !form) return false;
+  const question = document.createElement("div");
+  question.className = "notice";
+  question.dataset.discardQuestion = "";
+  question.setAttribute("role", "group");
+  question.setAttribute("aria-labelledby", "discard-question-text");
+  const text = document.createElement("p");
+  text.id = "discard-question-text";
+  text.textContent = `Discard ${pickedPhrase(keys)} you picked?`;
+  const actions = document.createElement("div");
+  actions.className = "form-actions";
+  const keep = document.createElement("button");
+  keep.type = "button";
+  keep.className = "button";
+  keep.textContent = "Keep editing";
+  keep.addEventListener("click", () => keepEditing(dialog));
+  const discard = document.createElement("button");
+  discard.type = "button";
+  discard.className = "button button-danger";
+  discard.textContent = "Discard";
+  discard.addEventListener("click", () => dialog.close());
+  actions.append(keep, discard);
+  question.append(text, actions);
+  form.inert = true; // the question needs an answer first
+  dialog.append(question);
+  discardQuestions.set(dialog, question);
+  keep.focus();
+  return true;
+}
+
+function keepEditing(dialog) {
+  discardQuestions.get(dialog)?.remove();
+  discardQuestions.delete(dialog);
+  const form = dialog.querySelector("form");
+  form.inert = false;
+  form.querySelector("[data-combobox-input]")?.focus();
+}
+
+// Escape, before the dialog turns it into a "cancel" (a keydown handled here, as the
+// combobox does with its suggestions, never closes the dialog).
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape" || event.defaultPrevented) return;
+  const dialog = document.querySelector("dialog[data-dialog]:modal");
+  if (!dialog?.querySelector("[data-chips]")) return;
+  if (discardQuestions.has(dialog)) {
+    event.preventDefault();
+    keepEditing(dialog);
+  } else if (askBeforeDiscarding(dialog)) event.preventDefault();
 });
 
 /**
@@ -119,14 +335,103 @@ document.addEventListener("htmx:beforeRequest", (event) => {
 document.addEventListener("htmx:afterSwap", (event) => {
   const dialog = event.detail.target.querySelector?.("dialog[data-dialog]:not([open])");
   if (dialog) openDialog(dialog);
-  // A form re-rendered with errors inside an open dialog: move focus to the first problem.
-  const invalid = event.detail.target.closest?.("dialog[open]")
-    ? document.querySelector("dialog[open] [aria-invalid='true'], dialog[open] .field-invalid input")
-    : null;
-  if (invalid) invalid.focus();
 });
 
 document.body.addEventListener("ms:close-dialog", closeDialog);
+
+// A form sent back with errors (status 200: htmx does not swap 4xx) — the Details tab,
+// Add users, Edit permissions — comes back without the focus: it goes to the first field
+// with a problem, whose error the field describes. With only a form-wide error (announced
+// as an alert), to the form's first field.
+document.addEventListener("htmx:afterSwap", (event) => {
+  const source = event.detail.requestConfig?.elt;
+  if (event.detail.requestConfig?.verb !== "post" || !source?.closest?.("form")) return;
+  const root = event.target; // the new content (an outerHTML swap's target is gone)
+  const invalid =
+    root.querySelector?.("[aria-invalid='true']") ||
+    root.querySelector?.(".field-invalid :is(input:not([type=hidden]), select, textarea)");
+  if (invalid) invalid.focus();
+  else if (root.matches?.("form") && root.querySelector(".form-error")) {
+    root.querySelector("input:not([type=hidden]), select, textarea")?.focus();
+  }
+});
+
+// Rows replaced or taken away under the focus. A change answers with the rows it touched,
+// swapped out of band (edit_roles.html#roles-changed, my_media.html#media-row-gone), or
+// with the row itself (a publishing status): the focused control, or the open dialog's
+// opener, may be in one of them. The focus goes to the same control in the new row (or
+// its first action); when the row is gone, to the next row's first action, else the
+// previous row's, else the list's heading.
+let rowFocus = null;
+
+/** Return what tells a row's control from the others, to find it in the row's new copy. */
+function controlKey(control) {
+  return control.getAttribute("href") || control.getAttribute("aria-label") || control.textContent.trim();
+}
+
+function noteRowFocus(target) {
+  const focused = dialogOpener?.isConnected ? dialogOpener : document.activeElement;
+  if (!target?.matches?.("tr[id]") || !focused || !target.contains(focused)) return;
+  if (!rowFocus) queueMicrotask(restoreRowFocus); // once the whole answer is swapped in
+  rowFocus = {
+    rowId: target.id,
+    key: controlKey(focused),
+    wasOpener: focused === dialogOpener,
+    instead: focusAfterRow(target),
+  };
+}
+
+function restoreRowFocus() {
+  const place = rowFocus;
+  rowFocus = null;
+  if (!place) return;
+  const row = document.getElementById(place.rowId);
+  const next = row
+    ? controlsOf(row).find((control) => controlKey(control) === place.key) || rowAction(row) || row
+    : place.instead?.isConnected
+      ? place.instead
+      : document.querySelector("main h1");
+  if (place.wasOpener) dialogOpener = next; // the dialog's close handler focuses it
+  // Unless the focus is somewhere else by now (a closed dialog is not somewhere).
+  const active = document.activeElement;
+  const lost = !active || active === document.body || !active.checkVisibility();
+  if (lost && !document.querySelector("dialog:modal")) focusElement(next);
+}
+
+document.addEventListener("htmx:oobBeforeSwap", (event) => noteRowFocus(event.detail.target));
+document.addEventListener("htmx:beforeSwap", (event) => {
+  if (event.detail.shouldSwap) noteRowFocus(event.detail.target);
+});
+
+// Load more (My Media, the Roles tab): the rows arrive at the end of the table and the
+// link that asked for them is replaced. The focus goes to the first new row (its first
+// control, or the row itself). The table is busy meanwhile, so that screen readers do not
+// read out every row as it lands; the focus move says where the reader is.
+let loadingMore = null;
+
+document.addEventListener("htmx:beforeRequest", (event) => {
+  const table = event.detail.target;
+  if (!event.detail.elt.matches?.("[data-load-more]") || !table?.matches?.("table")) return;
+  loadingMore = { table, rows: table.rows.length };
+  table.setAttribute("aria-busy", "true");
+});
+
+document.addEventListener("htmx:afterSwap", (event) => {
+  if (!loadingMore || event.detail.target !== loadingMore.table) return;
+  const { table, rows } = loadingMore;
+  loadingMore = null;
+  table.removeAttribute("aria-busy");
+  const first = table.rows[rows];
+  if (first) focusElement(controlsOf(first)[0] || first);
+  else focusElement(document.querySelector("[data-load-more]") || listHeading(table));
+});
+
+for (const failed of ["htmx:responseError", "htmx:sendError", "htmx:swapError"]) {
+  document.addEventListener(failed, () => {
+    loadingMore?.table.removeAttribute("aria-busy");
+    loadingMore = null;
+  });
+}
 
 /** Let success and info toasts fade after a while; errors stay until dismissed. */
 function scheduleToasts(root) {
@@ -201,6 +506,7 @@ function setUpCombobox(root) {
   }
 
   function choose(option) {
+    if (option.getAttribute("aria-disabled") === "true") return;
     addChip(option.dataset.key, option.dataset.label);
     input.value = "";
     close();
@@ -226,7 +532,15 @@ function setUpCombobox(root) {
       detail.className = "option-detail";
       detail.textContent = result.detail;
       option.append(label, detail);
-      if (result.holds.length) {
+      if (result.unavailable) {
+        // The owner: listed so that a search for them finds them, but not to be chosen.
+        option.setAttribute("aria-disabled", "true");
+        option.classList.add("option-unavailable");
+        const why = document.createElement("span");
+        why.className = "option-holds";
+        why.textContent = result.unavailable;
+        option.append(why);
+      } else if (result.holds.length) {
         const holds = document.createElement("span");
         holds.className = "option-holds";
         holds.textContent = `Has ${result.holds.join(", ")}`;
@@ -239,9 +553,13 @@ function setUpCombobox(root) {
     input.setAttribute("aria-expanded", fresh.length ? "true" : "false");
     active = -1;
     input.removeAttribute("aria-activedescendant");
-    status.textContent = fresh.length
-      ? `${fresh.length} suggestion${fresh.length === 1 ? "" : "s"}. Use the up and down arrows to choose.`
-      : "No matching users or groups.";
+    const choosable = fresh.filter((result) => !result.unavailable);
+    const unavailable = fresh.filter((result) => result.unavailable);
+    status.textContent = choosable.length
+      ? `${choosable.length} suggestion${choosable.length === 1 ? "" : "s"}. Use the up and down arrows to choose.`
+      : unavailable.length
+        ? `${unavailable[0].label}: ${unavailable[0].unavailable}.`
+        : "No matching users or groups.";
   }
 
   async function suggest() {
@@ -283,7 +601,11 @@ function setUpCombobox(root) {
       // Enter picks the highlighted suggestion; it never submits the form from here.
       event.preventDefault();
       const all = options();
-      if (open && all.length) choose(all[active >= 0 ? active : 0]);
+      const first = all.find((option) => option.getAttribute("aria-disabled") !== "true");
+      if (open && all.length) {
+        const picked = active >= 0 ? all[active] : first;
+        if (picked) choose(picked);
+      }
     } else if (event.key === "Escape") {
       if (open) {
         event.preventDefault();
@@ -513,3 +835,21 @@ document.addEventListener("htmx:afterSwap", () => {
   setTimeout(() => log.removeAttribute("aria-live"), EARLIER_QUIET_MS);
 });
 // End of Room ----------------------------------------------------------------------------
+
+// Menus near the page end open upward ------------------------------------------------------
+// A <details data-menu> that would run past the bottom of the screen opens above its button
+// when there is more room there; app.css places a .menu-up menu's items.
+document.addEventListener(
+  "toggle",
+  (event) => {
+    const menu = event.target;
+    if (!(menu instanceof HTMLDetailsElement) || !menu.matches("[data-menu]")) return;
+    menu.classList.remove("menu-up");
+    const items = menu.querySelector(":scope > .menu-items");
+    if (!menu.open || !items) return;
+    const button = menu.querySelector(":scope > summary").getBoundingClientRect();
+    const below = document.documentElement.clientHeight - button.bottom;
+    if (items.offsetHeight + 8 > below && button.top > below) menu.classList.add("menu-up");
+  },
+  true, // toggle does not bubble
+);

@@ -28,7 +28,7 @@ def test_the_owner_adds_a_room_moderator_as_the_help_page_says(
     open_roles_from_my_media(page, room)
 
     page.get_by_text("Add users").click()
-    page.get_by_role("link", name="Moderators").click()
+    page.get_by_role("menuitem", name="Moderators").click()
     dialog = page.get_by_role("dialog", name="Add moderators")
     expect(dialog).to_be_visible()
     dialog.get_by_role("combobox", name="Select users").press_sequentially("pau", delay=30)
@@ -46,7 +46,7 @@ def test_the_owner_adds_a_room_moderator_as_the_help_page_says(
 
 def add_moderator(page, who: str, permission: str) -> None:
     page.get_by_text("Add users").click()
-    page.get_by_role("link", name="Moderators").click()
+    page.get_by_role("menuitem", name="Moderators").click()
     dialog = page.get_by_role("dialog", name="Add moderators")
     dialog.get_by_role("combobox", name="Select users").press_sequentially(who[:3], delay=30)
     dialog.get_by_role("option", name=re.compile(who)).click()
@@ -101,7 +101,7 @@ def test_a_group_with_both_permissions_is_listed_by_name_only(page, live_server,
     page.goto(f"{live_server.url}/media/{room.pk}/edit/roles/")
 
     page.get_by_text("Add users").click()
-    page.get_by_role("link", name="Moderators").click()
+    page.get_by_role("menuitem", name="Moderators").click()
     dialog = page.get_by_role("dialog", name="Add moderators")
     dialog.get_by_role("combobox").press_sequentially("teach", delay=30)
     dialog.get_by_role("option", name=re.compile("Teaching Assistants")).click()
@@ -125,7 +125,7 @@ def test_the_whole_flow_works_with_the_keyboard_alone(page, live_server, room, p
     add_users = page.get_by_text("Add users")
     add_users.focus()
     page.keyboard.press("Enter")
-    moderators = page.get_by_role("link", name="Moderators")
+    moderators = page.get_by_role("menuitem", name="Moderators")
     moderators.focus()
     page.keyboard.press("Enter")
     dialog = page.get_by_role("dialog", name="Add moderators")
@@ -160,7 +160,7 @@ def test_backspace_removes_the_last_chip_and_escape_closes(page, live_server, ro
     sign_in("olivia", TEST_PASSWORD)
     page.goto(f"{live_server.url}/media/{room.pk}/edit/roles/")
     page.get_by_text("Add users").click()
-    page.get_by_role("link", name="Moderators").click()
+    page.get_by_role("menuitem", name="Moderators").click()
     dialog = page.get_by_role("dialog", name="Add moderators")
     combobox = dialog.get_by_role("combobox")
 
@@ -186,7 +186,7 @@ def test_adding_without_a_permission_says_so_and_keeps_the_choice(
     sign_in("olivia", TEST_PASSWORD)
     page.goto(f"{live_server.url}/media/{room.pk}/edit/roles/")
     page.get_by_text("Add users").click()
-    page.get_by_role("link", name="Moderators").click()
+    page.get_by_role("menuitem", name="Moderators").click()
     dialog = page.get_by_role("dialog", name="Add moderators")
     dialog.get_by_role("combobox").press_sequentially("paula", delay=30)
     dialog.get_by_role("option", name=re.compile("Paula Park")).click()
@@ -227,7 +227,7 @@ def test_no_match_is_said_without_an_empty_listbox(page, live_server, room, sign
     sign_in("olivia", TEST_PASSWORD)
     page.goto(f"{live_server.url}/media/{room.pk}/edit/roles/")
     page.get_by_text("Add users").click()
-    page.get_by_role("link", name="Moderators").click()
+    page.get_by_role("menuitem", name="Moderators").click()
     dialog = page.get_by_role("dialog", name="Add moderators")
 
     dialog.get_by_role("combobox").press_sequentially("zzqq", delay=30)
