@@ -163,3 +163,34 @@ def sign_in(page, live_server):
         page.get_by_role("button", name="Sign in").click()
 
     return sign_in_as
+
+
+def console_errors(page) -> list[str]:
+    """Collect the page's console errors and uncaught exceptions (htmx reports a failed
+    swap there, oobErrorNoTarget)."""
+    errors: list[str] = []
+    page.on(
+        "console", lambda message: errors.append(message.text) if message.type == "error" else None
+    )
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return errors
+
+
+@pytest.fixture
+def live_room(room, olivia):
+    """The room, Unlisted so that Paula can see it, with a live session Olivia started."""
+    from mediaspace import services as media_services
+    from mediaspace.models import MediaEntry
+    from rooms import services
+
+    media_services.media_status_set(actor=olivia, entry=room, status=MediaEntry.Status.UNLISTED)
+    services.session_start(actor=olivia, entry=room)
+    return room
+
+
+@pytest.fixture
+def moderator_page(browser, browser_context_args):
+    """A second, separate browser context: another person at another computer."""
+    context = browser.new_context(**browser_context_args)
+    yield context.new_page()
+    context.close()

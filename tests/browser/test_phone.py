@@ -19,6 +19,7 @@ from mediaspace.models import MediaEntry, Role
 from mediaspace.selectors import PAGE_SIZE
 from rooms import services as room_services
 from tests.browser.conftest import axe_violations
+from tests.browser.conftest import console_errors as collect_console_errors
 from tests.factories import TEST_PASSWORD, UserFactory
 
 # A finger's smallest target (WCAG 2.5.5, Apple's and Google's guidelines), in CSS px.
@@ -48,12 +49,7 @@ SIZES = [
 @pytest.fixture
 def console_errors(page) -> list[str]:
     """Collect the page's console errors and uncaught exceptions."""
-    errors: list[str] = []
-    page.on(
-        "console", lambda message: errors.append(message.text) if message.type == "error" else None
-    )
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    return errors
+    return collect_console_errors(page)
 
 
 @pytest.fixture

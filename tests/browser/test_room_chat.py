@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from playwright.sync_api import expect
 
 from mediaspace import services as media_services
-from mediaspace.models import MediaEntry, Role
+from mediaspace.models import Role
 from rooms import services
 from rooms.models import ChatMessage
 from rooms.selectors import CHAT_SHOWN
-from tests.browser.conftest import axe_violations
+from tests.browser.conftest import axe_violations, console_errors
 from tests.factories import TEST_PASSWORD
 
 # The page polls every two seconds; allow a couple of polls on a busy machine.
@@ -25,32 +24,6 @@ def sign_in_on(page, base_url: str, username: str) -> None:
     page.get_by_label("Password").fill(TEST_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(re.compile(r"/my-media/$"))
-
-
-@pytest.fixture
-def live_room(room, olivia) -> MediaEntry:
-    """The room, Unlisted so that Paula can see it, with a live session Olivia started."""
-    media_services.media_status_set(actor=olivia, entry=room, status=MediaEntry.Status.UNLISTED)
-    services.session_start(actor=olivia, entry=room)
-    return room
-
-
-@pytest.fixture
-def moderator_page(browser, browser_context_args):
-    """A second, separate browser context: another person at another computer."""
-    context = browser.new_context(**browser_context_args)
-    yield context.new_page()
-    context.close()
-
-
-def console_errors(page) -> list[str]:
-    """Collect the page's console errors (htmx reports a failed swap there, oobErrorNoTarget)."""
-    errors: list[str] = []
-    page.on(
-        "console", lambda message: errors.append(message.text) if message.type == "error" else None
-    )
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    return errors
 
 
 def test_a_message_deleted_by_the_chat_moderator_disappears_for_the_participant(

@@ -9,7 +9,6 @@ import pytest
 from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
-from mediaspace import services as media_services
 from mediaspace.models import MediaEntry
 from rooms import services
 from rooms.models import ChatMessage
@@ -19,12 +18,10 @@ from tests.factories import TEST_PASSWORD
 
 
 @pytest.fixture
-def live_room(room, olivia, paula) -> MediaEntry:
-    """The room, Unlisted, live, with Paula in it."""
-    media_services.media_status_set(actor=olivia, entry=room, status=MediaEntry.Status.UNLISTED)
-    services.session_start(actor=olivia, entry=room)
-    services.participant_join(user=paula, entry=room)
-    return room
+def live_room(live_room, paula) -> MediaEntry:
+    """The live room (conftest), with Paula in it."""
+    services.participant_join(user=paula, entry=live_room)
+    return live_room
 
 
 def test_the_message_over_the_rate_is_refused_with_a_toast_and_kept(

@@ -5,54 +5,37 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from playwright.sync_api import expect
 
 from mediaspace import permissions
 from mediaspace import services as media_services
-from mediaspace.models import MediaEntry, Role
-from rooms import services
-from tests.browser.test_room_chat import LIVE_UPDATE_MS, console_errors, sign_in_on
-
-
-@pytest.fixture
-def live_room(room, olivia) -> MediaEntry:
-    """The room, Unlisted so that Paula can see it, live."""
-    media_services.media_status_set(actor=olivia, entry=room, status=MediaEntry.Status.UNLISTED)
-    services.session_start(actor=olivia, entry=room)
-    return room
-
-
-@pytest.fixture
-def chad_page(browser, browser_context_args):
-    """A second, separate browser context: Chad at another computer."""
-    context = browser.new_context(**browser_context_args)
-    yield context.new_page()
-    context.close()
+from mediaspace.models import Role
+from tests.browser.conftest import console_errors
+from tests.browser.test_room_chat import LIVE_UPDATE_MS, sign_in_on
 
 
 def test_a_revoked_moderator_is_told_and_everyone_s_list_changes_at_once(
-    page, chad_page, live_server, live_room, olivia, chad, paula
+    page, moderator_page, live_server, live_room, olivia, chad, paula
 ):
-    errors = {"paula": console_errors(page), "chad": console_errors(chad_page)}
+    errors = {"paula": console_errors(page), "chad": console_errors(moderator_page)}
     room_url = f"{live_server.url}/rooms/{live_room.pk}/"
-    for who, tab in (("paula", page), ("chad", chad_page)):
+    for who, tab in (("paula", page), ("chad", moderator_page)):
         sign_in_on(tab, live_server.url, who)
         tab.goto(room_url)
         tab.get_by_role("button", name="Join room").click()
         expect(tab.get_by_role("log", name="Chat messages")).to_be_visible()
     chad_in_paulas_list = page.locator("#participants li").filter(has_text="Chad Chen")
     expect(chad_in_paulas_list).to_contain_text("Chat moderator")
-    expect(chad_page.get_by_role("link", name="Clear chat")).to_be_visible()
+    expect(moderator_page.get_by_role("link", name="Clear chat")).to_be_visible()
 
     media_services.access_set(actor=olivia, entry=live_room, principal=chad, roles=[])
 
-    notice = chad_page.get_by_role("alert")
+    notice = moderator_page.get_by_role("alert")
     expect(notice).to_have_text(
         "You are no longer a chat moderator in this room.", timeout=LIVE_UPDATE_MS
     )
-    expect(chad_page.get_by_role("button", name="Rejoin")).to_have_count(0)
-    expect(chad_page.get_by_role("link", name="Clear chat")).to_have_count(0)
+    expect(moderator_page.get_by_role("button", name="Rejoin")).to_have_count(0)
+    expect(moderator_page.get_by_role("link", name="Clear chat")).to_have_count(0)
     expect(chad_in_paulas_list).not_to_contain_text("Chat moderator", timeout=LIVE_UPDATE_MS)
     expect(chad_in_paulas_list).to_be_visible()
     assert errors == {"paula": [], "chad": []}
