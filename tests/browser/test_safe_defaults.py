@@ -94,7 +94,7 @@ def test_a_locked_out_sign_in_says_when_to_try_again(page, live_server, olivia, 
 def test_the_password_changes_from_the_user_menu(page, live_server, olivia):
     sign_in_on(page, live_server.url, "olivia")
     page.get_by_text("Olivia Owens").click()
-    page.get_by_text("Change password").click()
+    page.get_by_role("link", name="Change password").click()
     expect(page.get_by_role("heading", name="Change your password")).to_be_visible()
     assert axe_violations(page) == []
 
