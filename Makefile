@@ -33,6 +33,9 @@ $(KEY_FILE): | $(INSTALLED)
 run: $(INSTALLED) $(KEY_FILE)
 	$(WITH_KEY) $(BIN)/python manage.py migrate --no-input
 	$(WITH_KEY) $(BIN)/python manage.py seed_demo
+	@# The background worker beside the web server, stopped with it.
+	$(WITH_KEY) DEBUG=$(DEBUG) $(BIN)/python manage.py db_worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT; \
 	$(WITH_KEY) DEBUG=$(DEBUG) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: $(INSTALLED) $(KEY_FILE)

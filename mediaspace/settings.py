@@ -130,6 +130,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "guardian",
     "axes",
+    "django_tasks_db",
     "accounts",
     "mediaspace",
     "rooms",
@@ -339,6 +340,11 @@ SESSION_STAFF_IDLE_SECONDS = 60 * env_int("MEDIASPACE_STAFF_IDLE_MINUTES", 60, l
 DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 FILE_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
+
+# Background work (Django's tasks framework): queued in the database and run by
+# `manage.py db_worker`, which `make run` starts beside the web server. A task is queued
+# only when what it needs is saved; it may run at once or much later (run_after).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 # Chat: each person may post MEDIASPACE_CHAT_MESSAGES messages per
 # MEDIASPACE_CHAT_SECONDS, across all their rooms, browsers and tabs; more answer 429.

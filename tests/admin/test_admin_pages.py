@@ -15,6 +15,7 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from accounts.models import User
+from accounts.tasks import mail_send
 from mediaspace.management.commands.seed_demo import DEMO_PASSWORD
 from mediaspace.models import AccessChange, MediaEntry, Module
 from rooms.models import Room
@@ -40,13 +41,15 @@ def first_object(model: type[Model]) -> Model:
 
 @pytest.fixture
 def demo(db) -> None:
-    """The demo data, a session held in its Biology room and sign-ins (so every model has
-    a row)."""
+    """The demo data, a session held in its Biology room, sign-ins and a queued task (so
+    every model has a row)."""
     call_command("seed_demo", stdout=StringIO())
     hold_a_session(MediaEntry.objects.get(name="Biology 101 — Live office hours"))
     # A failed sign-in and a successful one, for Axes' lists.
     Client().post(reverse("login"), {"username": "paula", "password": "not her password"})
     Client().post(reverse("login"), {"username": "olivia", "password": DEMO_PASSWORD})
+    # A task in the real queue, for the background tasks' list.
+    mail_send.using(backend="database").enqueue(subject="Hello", body="Hi", to=["a@example.com"])
 
 
 @pytest.fixture
