@@ -74,8 +74,21 @@ def browser_context_args(browser_context_args):
 
 
 def axe_violations(page) -> list[str]:
-    """Return one line per WCAG 2.1 A/AA violation on the page as it is now."""
-    results = AXE.run(page, options=AXE_OPTIONS)
+    """Return one line per WCAG 2.1 A/AA violation on the page as it is now.
+
+    The page's load handler (AxeWatch) may be running axe already: axe refuses a second
+    run at once, so this waits for it.
+    """
+    for _ in range(50):
+        try:
+            results = AXE.run(page, options=AXE_OPTIONS)
+            break
+        except PlaywrightError as error:
+            if "Axe is already running" not in str(error):
+                raise
+            page.wait_for_timeout(100)
+    else:
+        raise AssertionError("axe kept running on the page for five seconds")
     lines = []
     for violation in results.response["violations"]:
         targets = ", ".join(str(node["target"]) for node in violation["nodes"][:5])
