@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from io import StringIO
 
+import pytest
 from django.core import mail
 from django.core.management import call_command
 from django.tasks import TaskResultStatus
@@ -25,7 +26,10 @@ def run_worker() -> None:
     )
 
 
-def test_a_queued_mail_waits_for_the_worker_and_goes_out(db):
+# The worker manages its own transactions and connections (it closes one left in a
+# transaction), as it does in production: these tests run outside the test's transaction.
+@pytest.mark.django_db(transaction=True)
+def test_a_queued_mail_waits_for_the_worker_and_goes_out():
     queued = mail_send.using(backend="database").enqueue(
         subject="Reset your MediaSpace password",
         body="Open this link: http://127.0.0.1:8000/accounts/password/reset/x/y/",
@@ -43,7 +47,8 @@ def test_a_queued_mail_waits_for_the_worker_and_goes_out(db):
     assert (sent.subject, sent.to) == ("Reset your MediaSpace password", ["olivia@example.com"])
 
 
-def test_a_task_that_fails_is_recorded_as_failed(db, settings):
+@pytest.mark.django_db(transaction=True)
+def test_a_task_that_fails_is_recorded_as_failed(settings):
     settings.MAILERS = {"default": {"BACKEND": "accounts.tests_missing.Backend"}}
     queued = mail_send.using(backend="database").enqueue(subject="x", body="y", to=["a@b.c"])
 
