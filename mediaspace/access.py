@@ -1,17 +1,19 @@
 """The access rule, written once, and its read model.
 
     A user holds a role on an entry when they own it (the owner holds Owner alone), or a
-    grant on the entry names them or a group they are in now — moderator roles only while
-    the ChatandCollaboration module is on. A user sees an entry when they hold any role on
-    it, or it is Unlisted or Published.
+    grant on the entry names them or a group they are in now and has not ended —
+    moderator roles only while the ChatandCollaboration module is on. A user sees an entry
+    when they hold any role on it, or it is Unlisted or Published.
 
 Everything the product shows or allows derives from those two sentences, and this module
-is where they are written: `counted_bits` (the module's condition), `HELD` (the user's own
-rows and their groups' as they are now) and `sees` (the status). Grants themselves are
-django-guardian's rows, which mediaspace.permissions writes; EntryAccess is their read
-model, written here and only here, in the same transaction: one row per entry for its
-owner and for each user or group granted any role, with the roles as bits and the keys
-the lists sort by. `rebuild` writes it anew from guardian's tables and the owners.
+is where they are written: `counted_bits` (the module's condition), `live_bits` and `LIVE`
+(the grants' ends), `HELD` (the user's own rows and their groups' as they are now) and
+`sees` (the status). Grants themselves are django-guardian's rows, which
+mediaspace.permissions writes, and their ends are GrantTerm's, written here; EntryAccess
+is their read model, written here and only here, in the same transaction: one row per
+entry for its owner and for each user or group granted any role, with the roles as bits,
+the earliest end among them and the keys the lists sort by. `rebuild` writes it anew from
+guardian's tables, the terms and the owners.
 
 The hot paths are the few static statements below, the project's only hand-written SQL:
 an entry with the user's roles on it, the room's standing, My Media's page and count, the
@@ -23,13 +25,13 @@ several times what the database spends running it, on pages everyone opens all t
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.contrib.auth.models import Group
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import Model
 from django.utils import timezone
 
@@ -38,6 +40,7 @@ from mediaspace.models import (
     ROLE_CODENAMES,
     AccessChange,
     EntryAccess,
+    GrantTerm,
     MediaEntry,
     MediaEntryGroupObjectPermission,
     MediaEntryUserObjectPermission,
@@ -99,6 +102,24 @@ def roles_held(held: Iterable[int], *, module_on: bool) -> frozenset[Role]:
     return frozenset(roles_of(bits & counted_bits(module_on)))
 
 
+# What a user or group is granted on an entry: each role, with when it ends (None: it
+# lasts until someone takes it away).
+Terms = Mapping[Role, datetime | None]
+
+
+def live_bits(bits: int, ends: Mapping[Role, datetime], now: datetime) -> int:
+    """Return a row's role bits without those whose end (`ends`, by role) has come."""
+    for role, end in ends.items():
+        if end <= now:
+            bits &= ~ROLE_BITS[role]
+    return bits
+
+
+def ended(terms: Terms, now: datetime) -> frozenset[Role]:
+    """Return the roles of these terms whose end has come."""
+    return frozenset(role for role, end in terms.items() if end is not None and end <= now)
+
+
 def sees(roles: Iterable[Role], status: str) -> bool:
     """Return whether a user holding these roles sees an entry with this status."""
     return bool(frozenset(roles)) or status in VISIBLE_TO_EVERYONE
@@ -108,18 +129,35 @@ def sees(roles: Iterable[Role], status: str) -> bool:
 # Every statement names its tables literally (a test checks them against the models) and
 # takes named parameters: %(user)s and the bits that count, %(counted)s, at least.
 
+# The bits of an EntryAccess row (alias `{a}`) whose roles have not ended at %(now)s: the
+# rule's "has not ended", as live_bits says it. A row whose earliest end is still ahead (or
+# that has none), as nearly every row is, answers from its own columns, which the indexes
+# carry; past it, the ended roles' bits are read from GrantTerm and taken off, until the
+# sweep removes them.
+ROLE_OF_TERM_BIT = (
+    "CASE t.role "
+    + " ".join(f"WHEN '{role.value}' THEN {bit}" for role, bit in ROLE_BITS.items())
+    + " ELSE 0 END"
+)
+LIVE = f"""(CASE WHEN {{a}}.ends_at IS NULL OR {{a}}.ends_at > %(now)s THEN {{a}}.roles
+        ELSE {{a}}.roles & ~(SELECT COALESCE(SUM({ROLE_OF_TERM_BIT}), 0)
+            FROM mediaspace_grantterm t
+            WHERE t.entry_id = {{a}}.entry_id AND t.ends_at <= %(now)s
+              AND (t.user_id = {{a}}.user_id OR t.group_id = {{a}}.group_id)) END)"""
+LIVE_A = LIVE.format(a="a")
+
 # The user's rows and their groups' rows, as they are now: the rule's "names them or a
 # group they are in now". `{where}` narrows both arms (an entry, the bits that count).
 # CROSS JOIN makes SQLite start from the user's few memberships; left to choose, it read
 # every row of an entry (thousands on a popular one) to find the user's groups among them.
 # PostgreSQL plans it as any other join.
-HELD = """
-    SELECT a.entry_id, a.roles FROM mediaspace_entryaccess a
-    WHERE a.user_id = %(user)s AND {where}
+HELD = f"""
+    SELECT a.entry_id, {LIVE_A} AS roles FROM mediaspace_entryaccess a
+    WHERE a.user_id = %(user)s AND {{where}}
     UNION ALL
-    SELECT a.entry_id, a.roles FROM accounts_user_groups m
+    SELECT a.entry_id, {LIVE_A} FROM accounts_user_groups m
     CROSS JOIN mediaspace_entryaccess a
-    WHERE m.user_id = %(user)s AND a.group_id = m.group_id AND {where}"""
+    WHERE m.user_id = %(user)s AND a.group_id = m.group_id AND {{where}}"""
 
 
 # The union of a few rows' role bits: SQL has no portable bitwise OR aggregate.
@@ -244,7 +282,7 @@ NOT_OWNED = f"""((%(wanted)s & {OWNER_BIT}) <> 0 OR NOT EXISTS (
               AND (o.roles & {OWNER_BIT}) <> 0))"""
 ARM = f"""
         SELECT a.entry_id, a.{{key}} AS sort_key FROM mediaspace_entryaccess a{{join}}
-        WHERE {{holder}} AND (a.roles & %(wanted)s & {COUNTED}) <> 0 AND {NOT_OWNED}{{filters}}"""
+        WHERE {{holder}} AND ({LIVE_A} & %(wanted)s & {COUNTED}) <> 0 AND {NOT_OWNED}{{filters}}"""
 # PostgreSQL: each arm stops at %(end)s by itself (it would otherwise read whole before
 # merging), and a Unique over their Merge Append reads them only as far as needed.
 LIMITED_ARM = """
@@ -336,7 +374,7 @@ SORTS = {
 
 
 def _my_media_statement(key: str, order: str, filtered: bool) -> str:
-    held = HELD.format(where=f"a.entry_id = e.id AND (a.roles & {COUNTED}) <> 0")
+    held = HELD.format(where=f"a.entry_id = e.id AND ({LIVE_A} & {COUNTED}) <> 0")
     return MY_MEDIA.format(
         roles=ROLES_UNION,
         held=held,
@@ -377,7 +415,7 @@ def _after(kind: int) -> str:
 # the words when searched), how many of those come after the cursor, and every user and
 # group granted anything (what a filtered list is a part of: "2 of 12 with access").
 def _holders_count(searched: bool) -> str:
-    listed = "(a.roles & %(wanted)s) <> 0"
+    listed = f"({LIVE_A} & %(wanted)s) <> 0"
     joins = ""
     if searched:
         listed += (
@@ -392,8 +430,8 @@ def _holders_count(searched: bool) -> str:
            COUNT(CASE WHEN {listed} THEN a.group_id END) AS groups,
            COUNT(CASE WHEN {listed} AND (a.group_id IS NOT NULL AND {_after(0)}
                         OR a.user_id IS NOT NULL AND {_after(1)}) THEN 1 END) AS later,
-           COUNT(CASE WHEN (a.roles & %(granted)s) <> 0 THEN a.user_id END) AS all_users,
-           COUNT(CASE WHEN (a.roles & %(granted)s) <> 0 THEN a.group_id END) AS all_groups
+           COUNT(CASE WHEN ({LIVE_A} & %(granted)s) <> 0 THEN a.user_id END) AS all_users,
+           COUNT(CASE WHEN ({LIVE_A} & %(granted)s) <> 0 THEN a.group_id END) AS all_groups
     FROM mediaspace_entryaccess a{joins}
     WHERE a.entry_id = %(entry)s"""
 
@@ -405,22 +443,22 @@ HOLDERS_PAGE = {
     SELECT page.*, counts.users, counts.groups, counts.later, counts.all_users,
            counts.all_groups FROM (
         SELECT * FROM (
-            SELECT 0 AS kind, a.group_id AS holder, a.holder_key, a.roles, g.name,
+            SELECT 0 AS kind, a.group_id AS holder, a.holder_key, {LIVE_A} AS roles, g.name,
                    '' AS display_name, '' AS first_name, '' AS last_name, '' AS email,
                    (SELECT COUNT(*) FROM accounts_user_groups m WHERE m.group_id = a.group_id)
-                     AS members
+                     AS members, a.ends_at
             FROM mediaspace_entryaccess a JOIN auth_group g ON g.id = a.group_id
             WHERE a.entry_id = %(entry)s AND a.group_id IS NOT NULL
-              AND (a.roles & %(wanted)s) <> 0 AND {_after(0)}{_words(GROUP_TEXT)}
+              AND ({LIVE_A} & %(wanted)s) <> 0 AND {_after(0)}{_words(GROUP_TEXT)}
             ORDER BY a.holder_key, a.group_id LIMIT %(limit)s
         ) groups
         UNION ALL
         SELECT * FROM (
-            SELECT 1, a.user_id, a.holder_key, a.roles, u.username,
-                   u.display_name, u.first_name, u.last_name, u.email, 0
+            SELECT 1, a.user_id, a.holder_key, {LIVE_A}, u.username,
+                   u.display_name, u.first_name, u.last_name, u.email, 0, a.ends_at
             FROM mediaspace_entryaccess a JOIN accounts_user u ON u.id = a.user_id
             WHERE a.entry_id = %(entry)s AND a.user_id IS NOT NULL
-              AND (a.roles & %(wanted)s) <> 0 AND {_after(1)}{_words(USER_TEXT)}
+              AND ({LIVE_A} & %(wanted)s) <> 0 AND {_after(1)}{_words(USER_TEXT)}
             ORDER BY a.holder_key, a.user_id LIMIT %(limit)s
         ) people
     ) page
@@ -430,13 +468,18 @@ HOLDERS_PAGE = {
 }
 
 # What a change of access reads under the entry's lock: the module's switch, and what the
-# user %(user)s or group %(group)s is granted on the entry now.
+# user %(user)s or group %(group)s is granted on the entry, ended or not, with the earliest
+# end among it.
 ENTRY_FOR_CHANGE = f"""
-    SELECT {MODULE_ON},
-           (SELECT a.roles FROM mediaspace_entryaccess a
-            WHERE a.entry_id = e.id AND a.user_id = %(user)s),
-           (SELECT a.roles FROM mediaspace_entryaccess a
-            WHERE a.entry_id = e.id AND a.group_id = %(group)s)
+    SELECT {MODULE_ON},{
+    ",".join(
+        f"""
+           (SELECT a.{column} FROM mediaspace_entryaccess a
+            WHERE a.entry_id = e.id AND a.{kind}_id = %({kind})s)"""
+        for kind in ("user", "group")
+        for column in ("roles", "ends_at")
+    )
+}
     FROM mediaspace_mediaentry e
     WHERE e.id = %(entry)s"""
 
@@ -461,7 +504,7 @@ OTHER_WORD = """
              AND other.key >= %(low{n})s AND other.key < %(high{n})s))"""
 SUGGEST_USERS = f"""
     SELECT u.id, u.username, u.first_name, u.last_name, u.email, u.display_name,
-           (SELECT a.roles FROM mediaspace_entryaccess a
+           (SELECT {LIVE_A} FROM mediaspace_entryaccess a
             WHERE a.entry_id = %(entry)s AND a.user_id = u.id)
     FROM accounts_namekey k
     JOIN accounts_user u ON u.id = k.user_id
@@ -478,7 +521,7 @@ OTHER_GROUP_WORD = """
 SUGGEST_GROUPS = f"""
     SELECT g.id, g.name,
            (SELECT COUNT(*) FROM accounts_user_groups m WHERE m.group_id = g.id),
-           (SELECT a.roles FROM mediaspace_entryaccess a
+           (SELECT {LIVE_A} FROM mediaspace_entryaccess a
             WHERE a.entry_id = %(entry)s AND a.group_id = g.id)
     FROM (
         SELECT g.id, g.name FROM auth_group g
@@ -493,11 +536,12 @@ SUGGEST_GROUPS = f"""
 # Writing a user's or group's row, for change_write: its roles, its key and its entry's.
 HOLDER_UPSERT = {
     kind: f"""
-    INSERT INTO mediaspace_entryaccess (entry_id, {kind}_id, roles, holder_key,
+    INSERT INTO mediaspace_entryaccess (entry_id, {kind}_id, roles, ends_at, holder_key,
                                         entry_updated_at, entry_created_at, entry_name_key)
-    VALUES (%(entry)s, %(holder)s, %(roles)s, %(key)s, %(updated)s, %(created)s, %(name)s)
+    VALUES (%(entry)s, %(holder)s, %(roles)s, %(ends)s, %(key)s, %(updated)s, %(created)s,
+            %(name)s)
     ON CONFLICT ({kind}_id, entry_id) WHERE {kind}_id IS NOT NULL
-    DO UPDATE SET roles = excluded.roles"""
+    DO UPDATE SET roles = excluded.roles, ends_at = excluded.ends_at"""
     for kind in ("user", "group")
 }
 HOLDER_DELETE = {
@@ -514,6 +558,9 @@ AUDIT_COLUMNS = (
     "principal_name",
     "before",
     "after",
+    "before_ends",
+    "after_ends",
+    "reason",
     "created_at",
 )
 AUDIT_INSERT = f"""
@@ -588,12 +635,18 @@ def _aware(value: Any) -> Any:
     return value
 
 
+def _now_param() -> dict[str, Any]:
+    """Return LIVE's parameter: the moment of reading."""
+    return {"now": connection.ops.adapt_datetimefield_value(timezone.now())}
+
+
 def _module_params() -> dict[str, Any]:
-    """Return the parameters of MODULE_ON and COUNTED."""
+    """Return the parameters of MODULE_ON, COUNTED and LIVE."""
     return {
         "module": Module.Name.CHAT_AND_COLLABORATION,
         "counted_on": counted_bits(True),
         "counted_off": counted_bits(False),
+        **_now_param(),
     }
 
 
@@ -704,6 +757,32 @@ def room_for_user(
     )
 
 
+# The columns `_lived` reads of an EntryAccess row, before any others a caller wants.
+LIVE_FIELDS = ("entry_id", "user_id", "group_id", "roles", "ends_at")
+
+
+def _lived(rows: Iterable[Sequence[Any]]) -> list[tuple[Any, ...]]:
+    """Return rows of EntryAccess read as LIVE_FIELDS and then any others, each after the
+    bits of its roles that have not ended (live_bits, as LIVE says it in SQL).
+
+    Only a row past its earliest end needs its terms: one more query when there is one.
+    """
+    rows = list(rows)
+    now = timezone.now()
+    due = [row for row in rows if row[4] is not None and row[4] <= now]
+    ends: dict[tuple[int, int | None, int | None], dict[Role, datetime]] = {}
+    if due:
+        which = models.Q()
+        for entry_id, user_id, group_id, *_ in due:
+            which |= models.Q(entry_id=entry_id, user_id=user_id, group_id=group_id)
+        terms = GrantTerm.objects.filter(which, ends_at__lte=now).values_list(
+            "entry_id", "user_id", "group_id", "role", "ends_at"
+        )
+        for entry_id, user_id, group_id, role, ends_at in terms:
+            ends.setdefault((entry_id, user_id, group_id), {})[Role(role)] = ends_at
+    return [(live_bits(row[3], ends.get(tuple(row[:3]), {}), now), *row) for row in rows]
+
+
 def users_roles(
     entry: MediaEntry, user_ids: Iterable[int], *, module_on: bool
 ) -> dict[int, frozenset[Role]]:
@@ -714,11 +793,11 @@ def users_roles(
     user_ids = list(user_ids)
     own = EntryAccess.objects.filter(entry=entry, user_id__in=user_ids)
     through_groups = EntryAccess.objects.filter(entry=entry, group__user__in=user_ids)
-    rows = own.values_list("user_id", "roles").union(
-        through_groups.values_list("group__user", "roles"), all=True
+    rows = own.values_list(*LIVE_FIELDS, "user_id").union(
+        through_groups.values_list(*LIVE_FIELDS, "group__user"), all=True
     )
     held: dict[int, list[int]] = {}
-    for user_id, bits in rows:
+    for bits, *_, user_id in _lived(rows):
         held.setdefault(user_id, []).append(bits)
     return {user_id: roles_held(bits, module_on=module_on) for user_id, bits in held.items()}
 
@@ -734,7 +813,8 @@ def principal_roles(entry: MediaEntry | int, principal: User | Group) -> frozens
     module condition: what the Roles & permissions tab lists for them)."""
     entry_id = entry if isinstance(entry, int) else entry.pk
     holder = {"group": principal} if isinstance(principal, Group) else {"user": principal}
-    bits = EntryAccess.objects.filter(entry_id=entry_id, **holder).values_list("roles", flat=True)
+    rows = EntryAccess.objects.filter(entry_id=entry_id, **holder).values_list(*LIVE_FIELDS)
+    bits = [bits for bits, *_ in _lived(rows)]
     return frozenset(roles_of(next(iter(bits), 0) & GRANTED_BITS))
 
 
@@ -744,10 +824,11 @@ def holders_roles(
     """Return what these users and groups are granted on the entry, by ("user"|"group", id)."""
     if not user_ids and not group_ids:
         return {}
-    rows = _holders_rows(entry, user_ids, group_ids).values_list("user_id", "group_id", "roles")
+    rows = _holders_rows(entry, user_ids, group_ids).values_list(*LIVE_FIELDS)
     return {
         ("group", group_id) if group_id else ("user", user_id): roles_of(bits & GRANTED_BITS)
-        for user_id, group_id, bits in rows
+        for bits, _, user_id, group_id, *_ in _lived(rows)
+        if bits & GRANTED_BITS
     }
 
 
@@ -780,6 +861,7 @@ def suggested_users(
         "active": True,
         "limit": limit * 3,
         **_range_params(ranges),
+        **_now_param(),
     }
     found = list(dict.fromkeys(_run(SUGGEST_USERS, params)))[:limit]
     fields = ("id", "username", "first_name", "last_name", "email", "display_name")
@@ -794,17 +876,17 @@ def suggested_groups(
 ) -> list[tuple[int, str, int, tuple[Role, ...]]]:
     """Return the id, name, member count and roles on the entry of the first groups, by
     name, with a word in each range (the first range the longest word's)."""
-    params = {"entry": entry.pk, "limit": limit, **_range_params(ranges)}
+    params = {"entry": entry.pk, "limit": limit, **_range_params(ranges), **_now_param()}
     return [
         (pk, name, members, roles_of((bits or 0) & GRANTED_BITS))
         for pk, name, members, bits in _run(SUGGEST_GROUPS, params)
     ]
 
 
-def entry_for_change(entry: MediaEntry, principal: User | Group) -> tuple[bool, frozenset[Role]]:
+def entry_for_change(entry: MediaEntry, principal: User | Group) -> tuple[bool, dict[Role, Any]]:
     """Lock the entry's row until the end of the transaction; return whether the module is
-    on and the roles the user or group is granted on the entry (one query, and the lock's
-    on PostgreSQL)."""
+    on and what the user or group is granted on the entry: each role with its end, ended
+    ones too (one query, the lock's on PostgreSQL, and one for the ends if any)."""
     lock_entry(entry.pk)
     is_group = isinstance(principal, Group)
     params = {
@@ -816,8 +898,36 @@ def entry_for_change(entry: MediaEntry, principal: User | Group) -> tuple[bool, 
     rows = _run(ENTRY_FOR_CHANGE, params)
     if not rows:
         raise MediaEntry.DoesNotExist
-    on, user_bits, group_bits = rows[0]
-    return bool(on), frozenset(roles_of((user_bits or group_bits or 0) & GRANTED_BITS))
+    on, user_bits, user_ends, group_bits, group_ends = rows[0]
+    bits = (user_bits or group_bits or 0) & GRANTED_BITS
+    terms: dict[Role, Any] = dict.fromkeys(roles_of(bits))
+    if user_ends or group_ends:
+        terms |= terms_of(entry, [("group" if is_group else "user", principal.pk)]).get(
+            ("group" if is_group else "user", principal.pk), {}
+        )
+    return bool(on), terms
+
+
+def terms_of(
+    entry: MediaEntry, keys: Iterable[tuple[str, int]]
+) -> dict[tuple[str, int], dict[Role, datetime]]:
+    """Return when each role of these users and groups on the entry ends, for those that
+    end, by ("user"|"group", id): one query."""
+    keys = list(keys)
+    users = [pk for kind, pk in keys if kind == "user"]
+    groups = [pk for kind, pk in keys if kind == "group"]
+    found: dict[tuple[str, int], dict[Role, datetime]] = {}
+    if not keys:
+        return found
+    rows = GrantTerm.objects.filter(entry=entry).filter(
+        models.Q(user_id__in=users) | models.Q(group_id__in=groups)
+    )
+    for user_id, group_id, role, ends_at in rows.values_list(
+        "user_id", "group_id", "role", "ends_at"
+    ):
+        key = ("group", group_id) if group_id else ("user", user_id)
+        found.setdefault(key, {})[Role(role)] = ends_at
+    return found
 
 
 def activity(entry: MediaEntry, limit: int) -> list[tuple[str, list, list, Any, str | None]]:
@@ -840,10 +950,10 @@ def activity(entry: MediaEntry, limit: int) -> list[tuple[str, list, list, Any, 
 def holders_of(entry: MediaEntry, roles: Iterable[Role]) -> dict[tuple[str, int], tuple[Role, ...]]:
     """Return every user and group granted any of these roles on the entry, with those."""
     wanted = bits_of(roles) & GRANTED_BITS
-    rows = EntryAccess.objects.filter(entry=entry).values_list("user_id", "group_id", "roles")
+    rows = EntryAccess.objects.filter(entry=entry).values_list(*LIVE_FIELDS)
     return {
         ("group", group_id) if group_id else ("user", user_id): roles_of(bits & wanted)
-        for user_id, group_id, bits in rows
+        for bits, _, user_id, group_id, *_ in _lived(rows)
         if bits & wanted
     }
 
@@ -936,6 +1046,7 @@ class Holder:
     last_name: str = ""
     email: str = ""
     members: int = 0
+    ends: Mapping[Role, datetime] = field(default_factory=dict)  # of those that end
 
 
 def _holder_params(
@@ -953,6 +1064,7 @@ def _holder_params(
         "after_kind": kind,
         "after_key": key,
         "after_id": holder_id,
+        **_now_param(),
     }
     return params | _search_params(words)
 
@@ -984,14 +1096,18 @@ def holders_page(
     rows = _run(HOLDERS_PAGE[bool(words)], params)
     if not rows:
         return [], holders_count(entry, after=after, wanted=wanted, words=words)
+    ends = terms_of(
+        entry, [("user" if row[0] else "group", row[1]) for row in rows[:limit] if row[10]]
+    )
     holders = []
     for row in rows[:limit]:
         kind, pk, key, bits, name, display_name, first_name, last_name, email, members = row[:10]
+        live = roles_of(bits & GRANTED_BITS)
         holders.append(
             Holder(
                 kind="user" if kind else "group",
                 pk=pk,
-                roles=roles_of(bits & GRANTED_BITS),
+                roles=live,
                 position=(kind, key, pk),
                 name=name,
                 display_name=display_name,
@@ -999,9 +1115,14 @@ def holders_page(
                 last_name=last_name,
                 email=email,
                 members=members,
+                ends={
+                    role: end
+                    for role, end in ends.get(("user" if kind else "group", pk), {}).items()
+                    if role in live
+                },
             )
         )
-    return holders, HolderCounts(*rows[0][10:])
+    return holders, HolderCounts(*rows[0][11:])
 
 
 def holders_count(
@@ -1025,15 +1146,13 @@ def holder_positions(
     groups = [pk for kind, pk in keys if kind == "group"]
     if not keys:
         return {}
-    rows = _holders_rows(entry, users, groups).values_list(
-        "user_id", "group_id", "holder_key", "roles"
-    )
+    rows = _holders_rows(entry, users, groups).values_list(*LIVE_FIELDS, "holder_key")
     return {
         ("group", group_id) if group_id else ("user", user_id): (
             (0, key, group_id) if group_id else (1, key, user_id),
             bits & GRANTED_BITS,
         )
-        for user_id, group_id, key, bits in rows
+        for bits, _, user_id, group_id, _, _, key in _lived(rows)
     }
 
 
@@ -1072,28 +1191,45 @@ def owner_write(entry: MediaEntry) -> None:
 
 
 def change_write(
-    entry: MediaEntry, principal: User | Group, roles: Iterable[Role], change: AccessChange
+    entry: MediaEntry,
+    principal: User | Group,
+    terms: Terms,
+    change: AccessChange,
+    *,
+    before: Terms | None = None,
 ) -> None:
     """Record a change of what the user or group is granted on the entry: its row of the
-    read model (now exactly `roles`: written, updated or deleted) and the audit log's row,
-    stamped now.
+    read model (now exactly the roles of `terms`, with the earliest of their ends: written,
+    updated or deleted), when those roles end (GrantTerm, when that differs from `before`)
+    and the audit log's row, stamped now.
 
     mediaspace.permissions calls it with guardian's rows for the same change, under the
-    entry's lock. One statement on PostgreSQL (CHANGE_WRITE), two on SQLite; the audit row
-    is written without the model's save machinery, which cost half a millisecond a grant.
+    entry's lock. One statement on PostgreSQL (CHANGE_WRITE), two on SQLite, and two more
+    when an end is set, changed or cleared; the audit row is written without the model's
+    save machinery, which cost half a millisecond a grant.
     """
     kind = "group" if isinstance(principal, Group) else "user"
-    bits = bits_of(roles) & GRANTED_BITS
+    bits = bits_of(terms) & GRANTED_BITS
+    ends = {role: end for role, end in terms.items() if end is not None}
     params: dict[str, Any] = {"entry": entry.pk, "holder": principal.pk}
     adapt = connection.ops.adapt_datetimefield_value
     if bits:
         params |= {
             "roles": bits,
+            "ends": adapt(min(ends.values())) if ends else None,
             "key": holder_key(principal),
             "updated": adapt(entry.updated_at),
             "created": adapt(entry.created_at),
             "name": entry_name_key(entry.name),
         }
+    earlier = {role: end for role, end in (before or {}).items() if end is not None}
+    if ends != earlier:
+        holder = {f"{kind}_id": principal.pk}
+        if earlier:
+            GrantTerm.objects.filter(entry=entry, **holder).delete()
+        GrantTerm.objects.bulk_create(
+            GrantTerm(entry=entry, role=role, ends_at=end, **holder) for role, end in ends.items()
+        )
     change.created_at = timezone.now()
     fields = {field.column: field for field in AccessChange._meta.concrete_fields}
     audit = {
@@ -1160,11 +1296,14 @@ def holder_renamed(principal: User | Group) -> None:
     )
 
 
-def expected_rows() -> dict[tuple[int, str, int], tuple[int, str, Any, Any, str]]:
-    """Return EntryAccess as guardian's tables and the entries say it should be.
+Row = tuple[int, str, Any, Any, str, Any]
 
-    By (entry id, "user"|"group", holder id): roles' bits, holder key, then the entry's
-    keys.
+
+def expected_rows() -> dict[tuple[int, str, int], Row]:
+    """Return EntryAccess as guardian's tables, the terms and the entries say it should be.
+
+    By (entry id, "user"|"group", holder id): roles' bits, holder key, the entry's keys,
+    then the earliest end among the roles.
     """
     codename_bits = {codename: ROLE_BITS[role] for role, codename in ROLE_CODENAMES.items()}
     entries = {
@@ -1184,6 +1323,13 @@ def expected_rows() -> dict[tuple[int, str, int], tuple[int, str, Any, Any, str]
         for entry_id, holder_id, codename in grants:
             key = (entry_id, kind, holder_id)
             bits[key] = bits.get(key, 0) | codename_bits[codename]
+    ends: dict[tuple[int, str, int], Any] = {}
+    for entry_id, user_id, group_id, role, ends_at in GrantTerm.objects.values_list(
+        "entry_id", "user_id", "group_id", "role", "ends_at"
+    ):
+        key = (entry_id, "group", group_id) if group_id else (entry_id, "user", user_id)
+        if bits.get(key, 0) & ROLE_BITS[Role(role)]:
+            ends[key] = min(ends_at, ends.get(key, ends_at))
     users = {user.pk: user for user in User.objects.only("id", "username", "display_name")}
     groups = {group.pk: group for group in Group.objects.all()}
     expected = {}
@@ -1197,11 +1343,12 @@ def expected_rows() -> dict[tuple[int, str, int], tuple[int, str, Any, Any, str]
             keys["entry_updated_at"],
             keys["entry_created_at"],
             keys["entry_name_key"],
+            ends.get((entry_id, kind, holder_id)),
         )
     return expected
 
 
-def current_rows() -> dict[tuple[int, str, int], tuple[int, str, Any, Any, str]]:
+def current_rows() -> dict[tuple[int, str, int], Row]:
     """Return EntryAccess as it is, in the shape of `expected_rows`."""
     return {
         (entry_id, "group" if group_id else "user", group_id or user_id): (
@@ -1210,8 +1357,9 @@ def current_rows() -> dict[tuple[int, str, int], tuple[int, str, Any, Any, str]]
             updated_at,
             created_at,
             name_key,
+            ends_at,
         )
-        for entry_id, user_id, group_id, bits, key, updated_at, created_at, name_key in (
+        for entry_id, user_id, group_id, bits, key, updated_at, created_at, name_key, ends_at in (
             EntryAccess.objects.values_list(
                 "entry_id",
                 "user_id",
@@ -1221,6 +1369,7 @@ def current_rows() -> dict[tuple[int, str, int], tuple[int, str, Any, Any, str]]
                 "entry_updated_at",
                 "entry_created_at",
                 "entry_name_key",
+                "ends_at",
             )
         )
     }
@@ -1257,10 +1406,16 @@ def rebuild() -> tuple[int, int]:
                 entry_updated_at=updated_at,
                 entry_created_at=created_at,
                 entry_name_key=name_key,
+                ends_at=ends_at,
             )
-            for (entry_id, kind, holder_id), (role_bits, key, updated_at, created_at, name_key) in (
-                expected.items()
-            )
+            for (entry_id, kind, holder_id), (
+                role_bits,
+                key,
+                updated_at,
+                created_at,
+                name_key,
+                ends_at,
+            ) in expected.items()
         ],
         batch_size=1000,
     )

@@ -173,6 +173,8 @@ class EntryAccess(models.Model):
     entry_updated_at = models.DateTimeField()
     entry_created_at = models.DateTimeField()
     entry_name_key = models.CharField(max_length=200)
+    # The earliest instant at which one of the roles ends (GrantTerm); None when none does.
+    ends_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = "entry access"
@@ -199,7 +201,7 @@ class EntryAccess(models.Model):
             # A holder's entries in each of My Media's orders.
             *(
                 models.Index(
-                    fields=[holder, key, "entry", "roles"],
+                    fields=[holder, key, "entry", "roles", "ends_at"],
                     condition=Q(**{f"{holder}__isnull": False}),
                     name=f"entry_access_{holder}_{name}",
                 )
@@ -211,10 +213,11 @@ class EntryAccess(models.Model):
                 )
             ),
             # A holder's row on one entry, and their entries in order for counting them
-            # (access.MY_MEDIA_COUNT): as the unique constraints, with the roles.
+            # (access.MY_MEDIA_COUNT): as the unique constraints, with the roles and when
+            # the first of them ends.
             *(
                 models.Index(
-                    fields=[holder, "entry", "roles"],
+                    fields=[holder, "entry", "roles", "ends_at"],
                     condition=Q(**{f"{holder}__isnull": False}),
                     name=f"entry_access_{holder}_entry",
                 )
@@ -236,8 +239,60 @@ class EntryAccess(models.Model):
         return f"{holder} on {self.entry_id}: {self.roles}"
 
 
+class GrantTerm(models.Model):
+    """When a role granted to a user or group on an entry ends.
+
+    One row per role that ends at an instant; a role without one lasts until someone takes
+    it away. Written by mediaspace.access beside guardian's rows (which know nothing of
+    time), and read with them to rebuild EntryAccess. A grant stops counting at `ends_at`
+    whatever else happens; the sweep (mediaspace.tasks.grants_expire) then removes it and
+    records "expired".
+    """
+
+    entry = models.ForeignKey(MediaEntry, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
+    group = models.ForeignKey(
+        Group, on_delete=models.CASCADE, null=True, blank=True, related_name="+", db_index=False
+    )
+    role = models.CharField(max_length=20, choices=Role.choices)
+    ends_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(user__isnull=False, group__isnull=True)
+                | Q(user__isnull=True, group__isnull=False),
+                name="grant_term_one_holder",
+            ),
+            models.CheckConstraint(condition=~Q(role="owner"), name="grant_term_not_owner"),
+            *(
+                models.UniqueConstraint(
+                    fields=["entry", holder, "role"],
+                    condition=Q(**{f"{holder}__isnull": False}),
+                    name=f"grant_term_{holder}_once",
+                )
+                for holder in ("user", "group")
+            ),
+        ]
+
+    def __str__(self) -> str:
+        holder = f"group {self.group_id}" if self.group_id else f"user {self.user_id}"
+        return f"{holder} on {self.entry_id}: {self.role} until {self.ends_at:%Y-%m-%d %H:%M}"
+
+
 class AccessChange(models.Model):
     """One grant, change or removal of permissions on an entry: the audit log."""
+
+    class Reason(models.TextChoices):
+        CHANGE = "change", "Changed"  # by a person, or an operator's tooling
+        EXPIRED = "expired", "Expired"  # a grant's end came; no one acted
 
     entry = models.ForeignKey(MediaEntry, on_delete=models.CASCADE, related_name="access_changes")
     actor = models.ForeignKey(
@@ -260,6 +315,10 @@ class AccessChange(models.Model):
     principal_name = models.CharField(max_length=200)
     before = models.JSONField(default=list)
     after = models.JSONField(default=list)
+    # When the roles of `before` and `after` end, by role (ISO 8601); a role left out lasts.
+    before_ends = models.JSONField(default=dict, blank=True)
+    after_ends = models.JSONField(default=dict, blank=True)
+    reason = models.CharField(max_length=10, choices=Reason.choices, default=Reason.CHANGE)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:

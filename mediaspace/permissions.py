@@ -194,23 +194,23 @@ def roles_change(
     entry: MediaEntry,
     principal: User | Group,
     *,
-    before: frozenset[Role],
-    after: frozenset[Role],
+    before: access.Terms,
+    after: access.Terms,
     change: AccessChange,
 ) -> None:
-    """Make guardian's rows go from `before` to `after`, the read model with them, and
-    write the change's audit record.
+    """Make guardian's rows go from the roles of `before` to those of `after`, the grants'
+    ends and the read model with them, and write the change's audit record.
 
     Services call it under the entry's lock, inside their transaction, with `before` as
     access.entry_for_change read it: one guardian call per role that changes. Guardian's
     calls are idempotent (a permission held already, or not held, is left as it is).
     """
     permission = role_permissions()
-    for role in sorted_roles(before - after):
+    for role in sorted_roles(before.keys() - after.keys()):
         remove_perm(permission[role], [principal], entry)
-    for role in sorted_roles(after - before):
+    for role in sorted_roles(after.keys() - before.keys()):
         assign_perm(permission[role], [principal], entry)
-    access.change_write(entry, principal, after, change)
+    access.change_write(entry, principal, after, change, before=before)
 
 
 def held_entry_ids(principal: User | Group) -> list[int]:

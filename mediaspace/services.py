@@ -2,19 +2,35 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable, Iterable
+from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
-from mediaspace import access, permissions
-from mediaspace.models import AccessChange, MediaEntry
+from accounts.models import User
+from mediaspace import access, permissions, tasks
+from mediaspace.access import Terms
+from mediaspace.models import AccessChange, GrantTerm, MediaEntry
 from mediaspace.permissions import Role
 
 if TYPE_CHECKING:
-    from accounts.models import User
+    Target = Callable[[Terms], Terms]
+
+
+class Unchanged(enum.Enum):
+    """An `ends` that keeps each role's end as it is (a role new to the grant lasts)."""
+
+    KEEP = "keep"
+
+
+KEEP = Unchanged.KEEP
+Ends = datetime | None | Unchanged
 
 
 def tags_normalise(tags: str) -> str:
@@ -103,32 +119,26 @@ def _check_principal(entry: MediaEntry, principal: User | Group) -> None:
         )
 
 
-def _access_change(
+def _ends_text(terms: Terms) -> dict[str, str]:
+    """Return when the roles of these terms end, for the audit log (those that end)."""
+    return {
+        role.value: end.isoformat()
+        for role, end in sorted(terms.items(), key=lambda item: permissions.ROLE_ORDER[item[0]])
+        if end is not None
+    }
+
+
+def _record(
     *,
     actor: User | None,
     entry: MediaEntry,
     principal: User | Group,
-    target: Callable[[frozenset[Role]], frozenset[Role]],
-    moderators: bool = False,
-) -> AccessChange | None:
-    """Lock the entry, read what the user or group holds, apply `target` to it, log it.
-
-    Reading under the lock means two people changing the same row one after the other
-    each build on the other's result instead of overwriting it. With `moderators`, the
-    change is refused while the ChatandCollaboration module is off.
-    """
-    module_on, before = access.entry_for_change(entry, principal)
-    if moderators and not module_on:
-        raise ValidationError(permissions.MODULE_OFF_MESSAGE, code="module_off")
-    roles = frozenset(target(before))
-    if Role.OWNER in roles:
-        raise ValidationError("Ownership is not a permission that can be granted.", code="owner")
-    if roles & set(permissions.MODERATOR_ROLES) and not entry.is_room:
-        raise ValidationError("Only rooms have moderators.", code="not_room")
-    if roles - before:
-        _check_principal(entry, principal)
-    if before == roles:
-        return None
+    before: Terms,
+    after: Terms,
+    reason: AccessChange.Reason = AccessChange.Reason.CHANGE,
+) -> AccessChange:
+    """Write a change from `before` to `after` (guardian's rows, the ends, the read model)
+    and its audit record."""
     change = AccessChange(
         entry=entry,
         actor=actor,
@@ -136,10 +146,96 @@ def _access_change(
         group=principal if isinstance(principal, Group) else None,
         principal_name=_principal_name(principal),
         before=[role.value for role in permissions.sorted_roles(before)],
-        after=[role.value for role in permissions.sorted_roles(roles)],
+        after=[role.value for role in permissions.sorted_roles(after)],
+        before_ends=_ends_text(before),
+        after_ends=_ends_text(after),
+        reason=reason,
     )
-    permissions.roles_change(entry, principal, before=before, after=roles, change=change)
+    permissions.roles_change(entry, principal, before=before, after=after, change=change)
     return change
+
+
+def _ended_remove(entry: MediaEntry, principal: User | Group, held: Terms) -> Terms:
+    """Remove the roles of `held` whose end has come, recording "expired" (no actor), and
+    return what is left. The entry is locked."""
+    gone = access.ended(held, timezone.now())
+    if not gone:
+        return held
+    left = {role: end for role, end in held.items() if role not in gone}
+    _record(
+        actor=None,
+        entry=entry,
+        principal=principal,
+        before=held,
+        after=left,
+        reason=AccessChange.Reason.EXPIRED,
+    )
+    return left
+
+
+def _check_ends(before: Terms, after: Terms) -> None:
+    """Refuse an end that is set or changed to a moment already past."""
+    now = timezone.now()
+    for role, end in after.items():
+        if end is not None and before.get(role) != end and end <= now:
+            raise ValidationError(
+                "Choose an end in the future: that moment has already passed.", code="ends_past"
+            )
+
+
+def _access_change(
+    *,
+    actor: User | None,
+    entry: MediaEntry,
+    principal: User | Group,
+    target: Target,
+    moderators: bool = False,
+) -> AccessChange | None:
+    """Lock the entry, read what the user or group holds, apply `target` to it, log it.
+
+    Reading under the lock means two people changing the same row one after the other
+    each build on the other's result instead of overwriting it. Roles whose end has come
+    are removed first, with their own record ("expired"), so that `target` sees what
+    counts. With `moderators`, the change is refused while the ChatandCollaboration module
+    is off.
+    """
+    module_on, held = access.entry_for_change(entry, principal)
+    if moderators and not module_on:
+        raise ValidationError(permissions.MODULE_OFF_MESSAGE, code="module_off")
+    before = _ended_remove(entry, principal, held)
+    after = dict(target(before))
+    roles = frozenset(after)
+    if Role.OWNER in roles:
+        raise ValidationError("Ownership is not a permission that can be granted.", code="owner")
+    if roles & set(permissions.MODERATOR_ROLES) and not entry.is_room:
+        raise ValidationError("Only rooms have moderators.", code="not_room")
+    if roles - before.keys():
+        _check_principal(entry, principal)
+    _check_ends(before, after)
+    if before == after:
+        return None
+    change = _record(actor=actor, entry=entry, principal=principal, before=before, after=after)
+    for end in {end for role, end in after.items() if end and before.get(role) != end}:
+        transaction.on_commit(partial(tasks.expiry_schedule, end))
+    return change
+
+
+def _with_ends(before: Terms, roles: frozenset[Role], ends: Ends) -> dict[Role, datetime | None]:
+    """Return `roles`, each ending at `ends` (KEEP: as it does in `before`)."""
+    if isinstance(ends, Unchanged):
+        return {role: before.get(role) for role in roles}
+    return dict.fromkeys(roles, ends)
+
+
+def _later(first: datetime | None, second: datetime | None) -> datetime | None:
+    """Return the later of two ends (None, no end, is the latest)."""
+    return None if first is None or second is None else max(first, second)
+
+
+def _added(before: Terms, roles: frozenset[Role], ends: datetime | None) -> Terms:
+    """Return `before` with `roles` added to end at `ends`: adding never shortens a grant."""
+    added = {role: _later(before[role], ends) if role in before else ends for role in roles}
+    return {**before, **added}
 
 
 # Nested calls share the outermost transaction (no savepoint each): one failure undoes all.
@@ -150,13 +246,20 @@ def access_set(
     entry: MediaEntry,
     principal: User | Group,
     roles: Iterable[Role],
+    ends: Ends = KEEP,
 ) -> AccessChange | None:
-    """Make `roles` exactly what the user or group holds on the entry, and log the change.
+    """Make `roles` exactly what the user or group holds on the entry, ending at `ends`
+    (KEEP: those held already end as they did, new ones last), and log the change.
 
     Returns the audit record, or None when nothing changed.
     """
     roles = frozenset(roles)
-    return _access_change(actor=actor, entry=entry, principal=principal, target=lambda _: roles)
+    return _access_change(
+        actor=actor,
+        entry=entry,
+        principal=principal,
+        target=lambda before: _with_ends(before, roles, ends),
+    )
 
 
 @transaction.atomic(savepoint=False)
@@ -167,8 +270,10 @@ def access_add(
     principal: User | Group,
     roles: Iterable[Role],
     moderators: bool = False,
+    ends: datetime | None = None,
 ) -> AccessChange | None:
-    """Add `roles` to what the user or group already holds; never removes any."""
+    """Add `roles`, ending at `ends` (None: lasting), to what the user or group already
+    holds; never removes a role nor brings its end nearer."""
     roles = frozenset(roles)
     if not roles:
         raise ValidationError("Choose at least one permission.", code="no_roles")
@@ -177,7 +282,7 @@ def access_add(
         actor=actor,
         entry=entry,
         principal=principal,
-        target=lambda before: before | roles,
+        target=lambda before: _added(before, roles, ends),
         moderators=moderators,
     )
 
@@ -190,13 +295,20 @@ def access_add_many(
     principals: Iterable[User | Group],
     roles: Iterable[Role],
     moderators: bool = False,
+    ends: datetime | None = None,
 ) -> list[AccessChange]:
-    """Add `roles` to each user and group; all or nothing. Return the audit records."""
+    """Add `roles` (ending at `ends`) to each user and group; all or nothing. Return the
+    audit records."""
     roles = frozenset(roles)
     changes = []
     for principal in principals:
         change = access_add(
-            actor=actor, entry=entry, principal=principal, roles=roles, moderators=moderators
+            actor=actor,
+            entry=entry,
+            principal=principal,
+            roles=roles,
+            moderators=moderators,
+            ends=ends,
         )
         if change is not None:
             changes.append(change)
@@ -209,12 +321,16 @@ def collaborators_add(
     entry: MediaEntry,
     principals: Iterable[User | Group],
     roles: Iterable[Role],
+    ends: datetime | None = None,
 ) -> list[AccessChange]:
-    """Make users and groups co-editors, co-publishers or co-viewers (owner only)."""
+    """Make users and groups co-editors, co-publishers or co-viewers (owner only), until
+    `ends` (None: lasting)."""
     roles = frozenset(roles)
     if not roles <= set(permissions.COLLABORATOR_ROLES):
         raise ValidationError("Collaborators are co-editors, co-publishers or co-viewers.")
-    return access_add_many(actor=actor, entry=entry, principals=principals, roles=roles)
+    return access_add_many(
+        actor=actor, entry=entry, principals=principals, roles=roles, ends=ends
+    )
 
 
 @transaction.atomic
@@ -224,8 +340,10 @@ def moderators_add(
     entry: MediaEntry,
     principals: Iterable[User | Group],
     roles: Iterable[Role],
+    ends: datetime | None = None,
 ) -> list[AccessChange]:
-    """Make users and groups room and/or chat moderators of a room (owner and co-editors)."""
+    """Make users and groups room and/or chat moderators of a room (owner and co-editors),
+    until `ends` (None: lasting)."""
     roles = frozenset(roles)
     if not entry.is_room:
         raise ValidationError("Only rooms have moderators.", code="not_room")
@@ -235,7 +353,7 @@ def moderators_add(
     if not principals and not access.module_on():
         raise ValidationError(permissions.MODULE_OFF_MESSAGE, code="module_off")
     return access_add_many(
-        actor=actor, entry=entry, principals=principals, roles=roles, moderators=True
+        actor=actor, entry=entry, principals=principals, roles=roles, moderators=True, ends=ends
     )
 
 
@@ -247,15 +365,17 @@ def access_edit(
     principal: User | Group,
     roles: Iterable[Role],
     scope: Iterable[Role],
+    ends: Ends = KEEP,
 ) -> AccessChange | None:
-    """Set the roles within `scope` (what the actor may manage); leave the others alone."""
+    """Set the roles within `scope` (what the actor may manage), ending at `ends` (KEEP:
+    as they did; a new one lasts); leave the others alone."""
     scope, chosen = frozenset(scope), frozenset(roles) & frozenset(scope)
-    return _access_change(
-        actor=actor,
-        entry=entry,
-        principal=principal,
-        target=lambda before: (before - scope) | chosen,
-    )
+
+    def target(before: Terms) -> Terms:
+        kept = {role: end for role, end in before.items() if role not in scope}
+        return kept | _with_ends(before, chosen, ends)
+
+    return _access_change(actor=actor, entry=entry, principal=principal, target=target)
 
 
 @transaction.atomic(savepoint=False)
@@ -269,7 +389,10 @@ def access_remove(
     """Take away every role within `scope` from the user or group."""
     scope = frozenset(scope)
     return _access_change(
-        actor=actor, entry=entry, principal=principal, target=lambda before: before - scope
+        actor=actor,
+        entry=entry,
+        principal=principal,
+        target=lambda before: {role: end for role, end in before.items() if role not in scope},
     )
 
 
@@ -286,3 +409,31 @@ def access_remove_all(*, actor: User | None, principal: User | Group) -> list[Ac
         if change is not None:
             changes.append(change)
     return changes
+
+
+def grants_expire() -> int:
+    """Remove every grant whose end has come, recording each as "expired" with no actor:
+    the sweep (mediaspace.tasks.grants_expire). A grant stops counting at its end without
+    it; this tidies guardian's rows and tells the audit log. Returns how many users and
+    groups lost roles. Each is its own transaction, under its entry's lock."""
+    due = (
+        GrantTerm.objects.filter(ends_at__lte=timezone.now())
+        .order_by("entry_id", "group_id", "user_id")
+        .values_list("entry_id", "user_id", "group_id")
+        .distinct()
+    )
+    expired = 0
+    for entry_id, user_id, group_id in list(due):
+        with transaction.atomic():
+            entry = MediaEntry.objects.filter(pk=entry_id).first()
+            principal: User | Group | None = (
+                Group.objects.filter(pk=group_id).first()
+                if group_id
+                else User.objects.filter(pk=user_id).first()
+            )
+            if entry is None or principal is None:
+                continue  # deleted since: its terms went with it
+            _, held = access.entry_for_change(entry, principal)
+            if _ended_remove(entry, principal, held) != held:
+                expired += 1
+    return expired

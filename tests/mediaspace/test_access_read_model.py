@@ -12,7 +12,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from accounts.models import User
 from mediaspace import access, services
-from mediaspace.models import AccessChange, EntryAccess, MediaEntry, Module, Role
+from mediaspace.models import AccessChange, EntryAccess, GrantTerm, MediaEntry, Module, Role
 from rooms import services as room_services
 from tests.factories import GroupFactory, UserFactory
 
@@ -128,6 +128,7 @@ def test_the_statements_name_the_tables_of_the_models():
 
     tables = {
         "mediaspace_entryaccess": EntryAccess,
+        "mediaspace_grantterm": GrantTerm,
         "mediaspace_mediaentry": MediaEntry,
         "mediaspace_module": Module,
         "mediaspace_accesschange": AccessChange,
