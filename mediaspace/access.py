@@ -473,9 +473,9 @@ HOLDERS_PAGE = {
 ENTRY_FOR_CHANGE = f"""
     SELECT {MODULE_ON},{
     ",".join(
-        f"""
+        f'''
            (SELECT a.{column} FROM mediaspace_entryaccess a
-            WHERE a.entry_id = e.id AND a.{kind}_id = %({kind})s)"""
+            WHERE a.entry_id = e.id AND a.{kind}_id = %({kind})s)'''
         for kind in ("user", "group")
         for column in ("roles", "ends_at")
     )
@@ -485,8 +485,8 @@ ENTRY_FOR_CHANGE = f"""
 
 # The latest grants, changes and removals on an entry, newest first, with who made them.
 ACTIVITY = """
-    SELECT c.principal_name, c.before, c.after, c.created_at, c.actor_id,
-           a.display_name, a.first_name, a.last_name, a.username
+    SELECT c.principal_name, c.before, c.after, c.created_at, c.reason, c.before_ends,
+           c.after_ends, c.actor_id, a.display_name, a.first_name, a.last_name, a.username
     FROM mediaspace_accesschange c
     LEFT JOIN accounts_user a ON a.id = c.actor_id
     WHERE c.entry_id = %(entry)s
@@ -930,20 +930,43 @@ def terms_of(
     return found
 
 
-def activity(entry: MediaEntry, limit: int) -> list[tuple[str, list, list, Any, str | None]]:
-    """Return the entry's latest changes of access: whose, before, after, when and the
-    actor's name (None when an operator's tooling made it)."""
+class Activity(NamedTuple):
+    """A change of access as the Activity list shows it."""
+
+    principal_name: str
+    before: list[str]
+    after: list[str]
+    created_at: datetime
+    reason: str
+    before_ends: dict[str, str]
+    after_ends: dict[str, str]
+    actor: str | None  # the actor's name; None when no one acted, or an operator's tooling
+
+
+def activity(entry: MediaEntry, limit: int) -> list[Activity]:
+    """Return the entry's latest changes of access, newest first."""
     return [
-        (
+        Activity(
             principal_name,
             _json(before),
             _json(after),
-            _aware(created_at),
+            _aware(_datetime(created_at)),
+            reason,
+            _json(before_ends),
+            _json(after_ends),
             User.name_from(*names) if actor_id else None,
         )
-        for principal_name, before, after, created_at, actor_id, *names in _run(
-            ACTIVITY, {"entry": entry.pk, "limit": limit}
-        )
+        for (
+            principal_name,
+            before,
+            after,
+            created_at,
+            reason,
+            before_ends,
+            after_ends,
+            actor_id,
+            *names,
+        ) in _run(ACTIVITY, {"entry": entry.pk, "limit": limit})
     ]
 
 

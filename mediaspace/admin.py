@@ -37,8 +37,8 @@ from accounts.admin import (
     operator,
 )
 from accounts.models import User
-from mediaspace import access, permissions, services
-from mediaspace.models import AccessChange, MediaEntry, Module
+from mediaspace import access, permissions, services, terms
+from mediaspace.models import AccessChange, ExpiryPolicy, MediaEntry, Module
 from mediaspace.permissions import CODENAME_ROLES, COLLABORATOR_ROLES, ROLE_CODENAMES, Role
 from rooms import services as room_services
 
@@ -425,9 +425,16 @@ class AccessChangeAdmin(admin.ModelAdmin):
         "principal_link",
         "before_roles",
         "after_roles",
+        "reason",
         "actor_link",
     )
-    list_filter = (EntryFilter, ActorFilter, PrincipalUserFilter, PrincipalGroupFilter)
+    list_filter = (
+        "reason",
+        EntryFilter,
+        ActorFilter,
+        PrincipalUserFilter,
+        PrincipalGroupFilter,
+    )
     search_fields = ("principal_name", "actor__username", "entry__name")
     search_help_text = "Searches the names of people and groups, actors' usernames and entries."
     date_hierarchy = "created_at"
@@ -442,6 +449,7 @@ class AccessChangeAdmin(admin.ModelAdmin):
         "group",
         "before_roles",
         "after_roles",
+        "reason",
         "actor",
     )
     readonly_fields = fields
@@ -487,11 +495,25 @@ class AccessChangeAdmin(admin.ModelAdmin):
 
     @admin.display(description="before")
     def before_roles(self, change: AccessChange) -> str:
-        return ", ".join(change.before_labels) or "No access"
+        return _with_ends(change.before, change.before_ends)
 
     @admin.display(description="after")
     def after_roles(self, change: AccessChange) -> str:
-        return ", ".join(change.after_labels) or "No access"
+        return _with_ends(change.after, change.after_ends)
+
+
+def _with_ends(roles: list[str], ends: dict[str, str]) -> str:
+    """Return roles' labels with when each ends: "Chat moderator (until 12 Jan)"."""
+    return ", ".join(terms.role_label(role, ends) for role in roles) or "No access"
+
+
+@admin.register(ExpiryPolicy)
+class ExpiryPolicyAdmin(admin.ModelAdmin):
+    """How long each role may be granted for: the dialogs' preselected term and the longest
+    they accept. A role without a policy is granted with no expiry unless people pick one."""
+
+    list_display = ("role", "default_days", "longest_days")
+    list_editable = ("default_days", "longest_days")
 
 
 MODULE_CONTROLS: dict[str, str] = {

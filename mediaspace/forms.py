@@ -1,14 +1,17 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from django import forms
 from django.contrib.auth.models import Group
 from django.http import QueryDict
 
 from accounts.models import User
-from mediaspace.models import MediaEntry
+from mediaspace import terms
+from mediaspace.models import ExpiryPolicy, MediaEntry
 from mediaspace.permissions import Role
+from mediaspace.services import KEEP, Ends
 
 # My Media's filters and sort, as their select boxes offer them.
 TYPE_CHOICES = [("", "All types"), *MediaEntry.Type.choices]
@@ -202,16 +205,102 @@ ROLE_HELP = {
 }
 
 
-class AccessAddForm(forms.Form):
+class EndsForm(forms.Form):
+    """When the permissions a dialog grants end: a preset term, a last day, or never (and,
+    in Edit permissions, as they do now). Checked against the operators' ExpiryPolicy for
+    the roles chosen; `cleaned_data["ends_at"]` is the instant, None, or KEEP."""
+
+    ends = forms.ChoiceField(label="Access ends", required=False)
+    ends_on = forms.DateField(
+        label="Last day",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "Enter a date such as 2027-01-12."},
+    )
+
+    def ends_setup(
+        self, roles: tuple[Role, ...], *, current: dict[Role, datetime] | None = None
+    ) -> None:
+        """Offer the terms for a dialog granting `roles`; `current` (Edit permissions):
+        the ends of what the row holds now, which "Keep" leaves as they are."""
+        self.policies: list[ExpiryPolicy] = terms.policies(roles)
+        days = terms.default_days(self.policies)
+        presets = dict(terms.PRESETS)
+        if days and days not in presets:
+            presets[days] = f"{days} days"
+        choices = [("never", "No expiry")]
+        choices += [(str(term), label) for term, label in sorted(presets.items())]
+        choices += [("date", "Until the end of a day you pick")]
+        initial = str(days) if days else "never"
+        if current:
+            ends = sorted(set(current.values()))
+            kept = terms.until_label(ends[0]) if len(ends) == 1 else "as they are now"
+            choices.insert(0, ("keep", f"Keep: {kept}"))
+            initial = "keep"
+        field = self.fields["ends"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = choices
+        field.initial = initial
+        self.fields["ends_on"].widget.attrs["min"] = terms.today().isoformat()
+
+    def ends_clean(self, roles: list[Role]) -> Ends:
+        """Return the end chosen for `roles`, or add the error to its field (None then)."""
+        if "ends" in self.errors:
+            return KEEP
+        # Left out (a page from before terms existed): what the dialog preselects.
+        choice = self.ends_choice = self.cleaned_data.get("ends") or self.fields["ends"].initial
+        if choice == "keep":
+            return KEEP
+        ends: datetime | None = None
+        if choice == "date":
+            day = self.cleaned_data.get("ends_on")
+            if day is None:
+                if "ends_on" not in self.errors:
+                    self.add_error("ends_on", "Pick the last day of access.")
+                return KEEP
+            if day < terms.today():
+                self.add_error("ends_on", "Pick today or a later day: that day has passed.")
+                return KEEP
+            ends = terms.end_of_day(day)
+        elif choice != "never":
+            ends = terms.end_after(int(choice))
+        limit = terms.longest(self.policies, roles)
+        if limit is not None:
+            days, role = limit
+            latest = terms.end_after(days)
+            field = "ends_on" if choice == "date" else "ends"
+            if ends is None:
+                self.add_error(
+                    "ends",
+                    f"{role.label} access must end within {days} days: choose a term.",
+                )
+            elif ends > latest:
+                self.add_error(
+                    field,
+                    f"{role.label} access can last at most {days} days:"
+                    f" pick {terms.last_day(latest):%-d %b %Y} or earlier.",
+                )
+        return ends
+
+
+class AccessAddForm(EndsForm):
     """Add users or groups with some permissions: the Add moderators/collaborators dialogs."""
 
     principals = PrincipalsField(label="Select users")
     roles = RolesField(roles=(), label="Select permissions")
 
+    field_order = ["principals", "roles", "ends", "ends_on"]
+
     def __init__(self, *args, entry: MediaEntry, roles: tuple[Role, ...], **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.principals_field.entry = entry
         self.fields["roles"] = RolesField(roles=roles, label="Select permissions")
+        self.ends_setup(roles)
+
+    def clean(self) -> dict:
+        data = super().clean() or {}
+        data["ends_at"] = self.ends_clean(data.get("roles") or [])
+        return data
 
     @property
     def principals_field(self) -> PrincipalsField:
@@ -233,14 +322,36 @@ class AccessAddForm(forms.Form):
         return chips
 
 
-class AccessEditForm(forms.Form):
-    """Change which permissions one user or group holds: the Edit permissions dialog."""
+class AccessEditForm(EndsForm):
+    """Change which permissions one user or group holds, and when they end: the Edit
+    permissions dialog."""
 
     roles = RolesField(roles=(), label="Permissions", required=False)
 
-    def __init__(self, *args, roles: tuple[Role, ...], **kwargs) -> None:
+    field_order = ["roles", "ends", "ends_on"]
+
+    def __init__(
+        self, *args, roles: tuple[Role, ...], current: dict[Role, datetime], **kwargs
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["roles"] = RolesField(roles=roles, label="Permissions", required=False)
+        self.current = current
+        self.ends_setup(roles, current=current)
+
+    def clean(self) -> dict:
+        data = super().clean() or {}
+        chosen = data.get("roles") or []
+        ends = self.ends_clean(chosen)
+        if getattr(self, "ends_choice", "") == "keep":
+            # Keeping: only a role newly ticked is held to the operators' maximum.
+            limit = terms.longest(self.policies, [r for r in chosen if r not in self.current])
+            if limit is not None:
+                days, role = limit
+                self.add_error(
+                    "ends", f"{role.label} access must end within {days} days: choose a term."
+                )
+        data["ends_at"] = ends
+        return data
 
 
 class RoomCreateForm(forms.ModelForm):

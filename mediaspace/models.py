@@ -287,6 +287,61 @@ class GrantTerm(models.Model):
         return f"{holder} on {self.entry_id}: {self.role} until {self.ends_at:%Y-%m-%d %H:%M}"
 
 
+class ExpiryPolicy(models.Model):
+    """How long grants of a role last, as operators set it: the term the access dialogs
+    preselect, and the longest they accept (mediaspace.terms)."""
+
+    role = models.CharField(
+        max_length=20,
+        unique=True,
+        choices=[(role.value, role.label) for role in Role if role != Role.OWNER],
+    )
+    default_days = models.PositiveSmallIntegerField(
+        "default term (days)",
+        null=True,
+        blank=True,
+        help_text="Preselected when granting this role. Empty: no expiry.",
+    )
+    longest_days = models.PositiveSmallIntegerField(
+        "longest term (days)",
+        null=True,
+        blank=True,
+        help_text="Grants of this role must end within this many days. Empty: no limit.",
+    )
+
+    class Meta:
+        verbose_name = "expiry policy"
+        verbose_name_plural = "expiry policies"
+        ordering = ["role"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(default_days__isnull=True) | Q(default_days__gte=1),
+                name="expiry_default_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(longest_days__isnull=True) | Q(longest_days__gte=1),
+                name="expiry_longest_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(default_days__isnull=True)
+                | Q(longest_days__isnull=True)
+                | Q(default_days__lte=models.F("longest_days")),
+                name="expiry_default_within_longest",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return Role(self.role).label
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if self.longest_days and self.default_days and self.default_days > self.longest_days:
+            raise ValidationError(
+                {"default_days": "The default term can't be longer than the longest term."}
+            )
+
+
 class AccessChange(models.Model):
     """One grant, change or removal of permissions on an entry: the audit log."""
 

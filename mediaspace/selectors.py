@@ -7,15 +7,16 @@ shapes it into the lists' rows.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
+from dataclasses import field as default
 from datetime import datetime
 
 from django.contrib.auth.models import Group
 from django.db.models import Count, Q
 
 from accounts.models import User, search_words
-from mediaspace import access, permissions
+from mediaspace import access, permissions, terms
 from mediaspace.models import AccessChange, MediaEntry
 from mediaspace.permissions import Access, Role
 
@@ -220,6 +221,7 @@ class AccessRow:
     avatar: str  # the avatar's style
     roles: tuple[Role, ...]
     position: Position
+    ends: Mapping[Role, datetime] = default(default_factory=dict)  # of the roles that end
 
     @property
     def key(self) -> str:
@@ -291,6 +293,7 @@ def _row(holder: access.Holder) -> AccessRow:
             avatar="avatar-group",
             roles=holder.roles,
             position=holder.position,
+            ends=holder.ends,
         )
     user = User(
         pk=holder.pk,
@@ -309,6 +312,7 @@ def _row(holder: access.Holder) -> AccessRow:
         avatar=f"avatar-tone-{user.avatar_tone}",
         roles=holder.roles,
         position=holder.position,
+        ends=holder.ends,
     )
 
 
@@ -509,6 +513,9 @@ class ActivityItem:
     before: list[str]
     after: list[str]
     created_at: datetime
+    reason: str = AccessChange.Reason.CHANGE
+    before_ends: Mapping[str, str] = default(default_factory=dict)  # ISO 8601, by role
+    after_ends: Mapping[str, str] = default(default_factory=dict)
 
     @classmethod
     def of(cls, change: AccessChange, actor: str) -> ActivityItem:
@@ -519,15 +526,31 @@ class ActivityItem:
             before=change.before,
             after=change.after,
             created_at=change.created_at,
+            reason=change.reason,
+            before_ends=change.before_ends,
+            after_ends=change.after_ends,
         )
 
     @property
+    def expired(self) -> bool:
+        return self.reason == AccessChange.Reason.EXPIRED
+
+    @staticmethod
+    def _labels(roles: list[str], ends: Mapping[str, str]) -> str:
+        return ", ".join(terms.role_label(role, ends) for role in roles)
+
+    @property
     def before_labels(self) -> str:
-        return ", ".join(Role(role).label for role in self.before)
+        return self._labels(self.before, self.before_ends)
 
     @property
     def after_labels(self) -> str:
-        return ", ".join(Role(role).label for role in self.after)
+        return self._labels(self.after, self.after_ends)
+
+    @property
+    def lost_labels(self) -> str:
+        """Return the roles the change took away (what expired)."""
+        return ", ".join(Role(role).label for role in self.before if role not in self.after)
 
 
 ACTIVITY_NO_ACTOR = "An operator"
@@ -537,13 +560,16 @@ def access_activity(entry: MediaEntry, limit: int = ACTIVITY_SIZE) -> list[Activ
     """Return the latest grants, changes and removals on the entry, newest first."""
     return [
         ActivityItem(
-            actor=actor or ACTIVITY_NO_ACTOR,
-            principal_name=principal_name,
-            before=before,
-            after=after,
-            created_at=created_at,
+            actor=item.actor or ACTIVITY_NO_ACTOR,
+            principal_name=item.principal_name,
+            before=item.before,
+            after=item.after,
+            created_at=item.created_at,
+            reason=item.reason,
+            before_ends=item.before_ends,
+            after_ends=item.after_ends,
         )
-        for principal_name, before, after, created_at, actor in access.activity(entry, limit)
+        for item in access.activity(entry, limit)
     ]
 
 

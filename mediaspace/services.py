@@ -328,9 +328,7 @@ def collaborators_add(
     roles = frozenset(roles)
     if not roles <= set(permissions.COLLABORATOR_ROLES):
         raise ValidationError("Collaborators are co-editors, co-publishers or co-viewers.")
-    return access_add_many(
-        actor=actor, entry=entry, principals=principals, roles=roles, ends=ends
-    )
+    return access_add_many(actor=actor, entry=entry, principals=principals, roles=roles, ends=ends)
 
 
 @transaction.atomic

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.timesince import timesince
 from jinja2 import Environment
 
+from mediaspace import terms
 from mediaspace.models import MediaEntry
 
 
@@ -81,5 +82,11 @@ def environment(**options: Any) -> Environment:
         type_labels=dict(MediaEntry.Type.choices),
         status_labels=dict(MediaEntry.Status.choices),
     )
-    env.filters.update(local=local, short_date=short_date, ago=ago)
+    env.filters.update(
+        local=local,
+        short_date=short_date,
+        ago=ago,
+        until=terms.until_label,
+        soon=terms.soon_label,
+    )
     return env

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -17,7 +18,8 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect, reswap, trigger_client_event
 
 from accounts.models import User
-from mediaspace import permissions, selectors, services
+from mediaspace import permissions, selectors, services, terms
+from mediaspace.access import terms_of
 from mediaspace.forms import (
     ROLE_CHOICES,
     ROLE_HELP,
@@ -352,12 +354,15 @@ def access_add_dialog(
     if request.method == "POST" and not unavailable and form.is_valid():
         principals = form.cleaned_data["principals"]
         chosen = form.cleaned_data["roles"]
+        ends = form.cleaned_data["ends_at"]
         try:
-            changes = add(actor=request.user, entry=entry, principals=principals, roles=chosen)
+            changes = add(
+                actor=request.user, entry=entry, principals=principals, roles=chosen, ends=ends
+            )
         except ValidationError as error:
-            form.add_error(None, error)
+            form.add_error("ends" if error.code == "ends_past" else None, error)
         else:
-            messages.success(request, access_added_message(principals, chosen))
+            messages.success(request, access_added_message(principals, chosen, ends))
             return _roles_changed(request, access, changes)
     if request.method == "POST" and unavailable:
         form.is_valid()
@@ -379,14 +384,16 @@ def access_add_dialog(
     return render(request, template, context)
 
 
-def access_added_message(principals: list, roles: list[Role]) -> str:
-    """Say who received which permissions: "Rita Reyes is now Room moderator"."""
+def access_added_message(principals: list, roles: list[Role], ends: datetime | None = None) -> str:
+    """Say who received which permissions, until when: "Rita Reyes is now Room moderator
+    until 14 Dec"."""
     names = [str(principal) for principal in principals]
     who = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
     labels = [role.label for role in permissions.sorted_roles(roles)]
     what = " and ".join(labels)
     verb = "is" if len(names) == 1 else "are"
-    return f"{who} {verb} now {what}."
+    until = f" {terms.until_label(ends)}" if ends else ""
+    return f"{who} {verb} now {what}{until}."
 
 
 @require_http_methods(["GET", "POST"])
@@ -445,9 +452,11 @@ def access_edit(
     scope = access.manageable_roles
     if not held or not scope:
         raise Http404("No such row.") if not held else PermissionDenied
+    ends = terms_of(entry, [(kind, principal.pk)]).get((kind, principal.pk), {})
     form = AccessEditForm(
         request.POST or None,
         roles=scope,
+        current={role: end for role, end in ends.items() if role in held and role in scope},
         initial={"roles": [role.value for role in held if role in scope]},
     )
     losing = [role for role in permissions.sorted_roles(held) if role in scope]
@@ -457,15 +466,20 @@ def access_edit(
             request, access, principal, kind, losing, title_id="access-edit-title"
         )
     if request.method == "POST" and form.is_valid():
-        change = services.access_edit(
-            actor=request.user,
-            entry=entry,
-            principal=principal,
-            roles=form.cleaned_data["roles"],
-            scope=scope,
-        )
-        messages.success(request, access_changed_message(principal, change))
-        return _roles_changed(request, access, [change] if change else [])
+        try:
+            change = services.access_edit(
+                actor=request.user,
+                entry=entry,
+                principal=principal,
+                roles=form.cleaned_data["roles"],
+                scope=scope,
+                ends=form.cleaned_data["ends_at"],
+            )
+        except ValidationError as error:
+            form.add_error("ends" if error.code == "ends_past" else None, error)
+        else:
+            messages.success(request, access_changed_message(principal, change))
+            return _roles_changed(request, access, [change] if change else [])
     context = {
         "access": access,
         "entry": entry,
@@ -488,7 +502,7 @@ def access_changed_message(principal, change) -> str:
         return f"Nothing changed for {principal}."
     if not change.after:
         return f"{principal} no longer has access."
-    labels = " and ".join(Role(role).label for role in change.after)
+    labels = " and ".join(terms.role_label(role, change.after_ends) for role in change.after)
     return f"{principal} now has {labels}."
 
 

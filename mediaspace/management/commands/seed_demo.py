@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import user_ensure
-from mediaspace import access, services
-from mediaspace.models import MediaEntry, Module
+from mediaspace import access, services, terms
+from mediaspace.models import ExpiryPolicy, MediaEntry, Module
 from mediaspace.permissions import Role
 from rooms import services as room_services
 
@@ -306,9 +306,9 @@ GRANTS = [
     ("Cell structure and function", "evan", [Role.CO_EDITOR]),
     ("Photosynthesis explained", "evan", [Role.CO_EDITOR]),
     ("Genetics lab walkthrough", "evan", [Role.CO_PUBLISHER]),
-    ("Microscope safety briefing", "paula", [Role.CO_VIEWER]),
+    ("Microscope safety briefing", "paula", [Role.CO_VIEWER], 30),
     ("Microscope safety briefing", "Teaching Assistants", [Role.CO_VIEWER]),
-    ("Midterm review session", "Teaching Assistants", [Role.CO_PUBLISHER]),
+    ("Midterm review session", "Teaching Assistants", [Role.CO_PUBLISHER], 5),
     ("Midterm review session", "evan", [Role.CO_PUBLISHER]),
     ("Biology podcast: episode 5", "chad", [Role.CO_EDITOR]),
     ("Biology podcast: episode 5", "Media Team", [Role.CO_PUBLISHER]),
@@ -344,6 +344,8 @@ class Command(BaseCommand):
         Module.objects.update_or_create(
             name=Module.Name.CHAT_AND_COLLABORATION, defaults={"enabled": True}
         )
+        # Co-viewers see private media: a year at most, unless an operator says otherwise.
+        ExpiryPolicy.objects.get_or_create(role=Role.CO_VIEWER, defaults={"longest_days": 365})
         self.seed_catalogue(users)
         self.stdout.write(
             self.style.SUCCESS(
@@ -386,7 +388,13 @@ class Command(BaseCommand):
                 entry.refresh_from_db()
                 access.entry_keys_write(entry)
             entries[name] = entry
-        for entry_name, holder, roles in GRANTS:
+        for entry_name, holder, roles, *days in GRANTS:
             principal = users.get(holder) or Group.objects.get(name=holder)
             entry = entries[entry_name]
-            services.access_add(actor=entry.owner, entry=entry, principal=principal, roles=roles)
+            services.access_add(
+                actor=entry.owner,
+                entry=entry,
+                principal=principal,
+                roles=roles,
+                ends=terms.end_after(days[0]) if days else None,
+            )

@@ -1,0 +1,99 @@
+"""When grants end: the terms the access dialogs offer, operators' limits, and how an end
+reads ("until 12 Jan", "expires in 2 days").
+
+A term ends at the end of a day in the site's time zone (midnight after it): "1 week" is
+through the same weekday next week, and "until 12 Jan" means through 12 Jan. The rule
+itself (mediaspace.access) knows only instants.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime, time, timedelta
+
+from django.utils import timezone
+
+from mediaspace.models import ExpiryPolicy, Role
+
+# The preset terms, in days, as the dialogs name them.
+PRESETS = {7: "1 week", 30: "30 days"}
+SOON = timedelta(days=7)  # an end nearer than this also says how near it is
+
+
+def today() -> date:
+    return timezone.localdate()
+
+
+def end_of_day(day: date) -> datetime:
+    """Return the instant a term through `day` ends: midnight after it, in the site's zone."""
+    return timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
+
+
+def end_after(days: int) -> datetime:
+    """Return the end of a term of `days` days from today."""
+    return end_of_day(today() + timedelta(days=days))
+
+
+def last_day(end: datetime) -> date:
+    """Return the last day a term ending at `end` covers."""
+    local = timezone.localtime(end)
+    return (local - timedelta(microseconds=1)).date() if local.time() == time.min else local.date()
+
+
+def until_label(end: datetime, now: datetime | None = None) -> str:
+    """Return "until 12 Jan" (with the year when it is not this year's, and the time when
+    the end is not at a day's end)."""
+    now = now or timezone.now()
+    local = timezone.localtime(end)
+    day = last_day(end)
+    text = f"until {day.day} {day:%b}"
+    if day.year != timezone.localtime(now).year:
+        text += f" {day.year}"
+    if local.time() != time.min:
+        text += f", {local:%H:%M}"
+    return text
+
+
+def soon_label(end: datetime, now: datetime | None = None) -> str:
+    """Return "expires in 2 days" (hours, minutes) when the end is near; "" otherwise."""
+    now = now or timezone.now()
+    left = end - now
+    if left >= SOON or left <= timedelta(0):
+        return ""
+    if left >= timedelta(days=1):
+        amount, unit = left.days, "day"
+    elif left >= timedelta(hours=1):
+        amount, unit = left.seconds // 3600, "hour"
+    else:
+        amount, unit = max(1, left.seconds // 60), "minute"
+    return f"expires in {amount} {unit}{'' if amount == 1 else 's'}"
+
+
+def policies(roles: Iterable[Role]) -> list[ExpiryPolicy]:
+    """Return the operators' expiry policies of these roles (one query)."""
+    return list(ExpiryPolicy.objects.filter(role__in=[role.value for role in roles]))
+
+
+def default_days(found: Iterable[ExpiryPolicy]) -> int | None:
+    """Return the term to preselect: the shortest default among the policies; None if none."""
+    days = [policy.default_days for policy in found if policy.default_days]
+    return min(days) if days else None
+
+
+def longest(found: Iterable[ExpiryPolicy], roles: Iterable[Role]) -> tuple[int, Role] | None:
+    """Return the tightest maximum among these roles' policies, in days, and its role."""
+    chosen = {role.value for role in roles}
+    limits = [
+        (policy.longest_days, Role(policy.role))
+        for policy in found
+        if policy.longest_days and policy.role in chosen
+    ]
+    return min(limits, key=lambda limit: limit[0]) if limits else None
+
+
+def role_label(role: str, ends: Mapping[str, str]) -> str:
+    """Return a role's label with when it ends, from an audit record's ends (ISO 8601 by
+    role): "Chat moderator (until 12 Jan)"; the label alone when it lasts."""
+    label = Role(role).label
+    end = ends.get(role)
+    return f"{label} ({until_label(datetime.fromisoformat(end))})" if end else label
