@@ -475,6 +475,7 @@ def _changed_rows(
         if principal is None:
             continue
         roles = tuple(Role(role) for role in change.after)
+        ends = {Role(role): datetime.fromisoformat(end) for role, end in change.after_ends.items()}
         if isinstance(principal, Group):
             holder = access.Holder(
                 kind="group",
@@ -483,6 +484,7 @@ def _changed_rows(
                 position=(0, access.holder_key(principal), principal.pk),
                 name=principal.name,
                 members=members.get(principal.pk, 0),
+                ends=ends,
             )
         else:
             holder = access.Holder(
@@ -495,6 +497,7 @@ def _changed_rows(
                 first_name=principal.first_name,
                 last_name=principal.last_name,
                 email=principal.email,
+                ends=ends,
             )
         row = _row(holder)
         found.append((change, row, (row.kind, row.pk) in matching))
