@@ -24,6 +24,7 @@ several times what the database spends running it, on pages everyone opens all t
 
 from __future__ import annotations
 
+import enum
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -102,9 +103,29 @@ def roles_held(held: Iterable[int], *, module_on: bool) -> frozenset[Role]:
     return frozenset(roles_of(bits & counted_bits(module_on)))
 
 
-# What a user or group is granted on an entry: each role, with when it ends (None: it
-# lasts until someone takes it away).
-Terms = Mapping[Role, datetime | None]
+class Until(enum.Enum):
+    """An end that is not an instant known in advance."""
+
+    # The end of the room's session in progress, or of its next one: the session's end
+    # takes the role away (services.session_grants_end).
+    SESSION_END = "session-end"
+
+
+SESSION_END = Until.SESSION_END
+# When a role ends: at an instant, with a session (Until), or never (None).
+End = datetime | Until | None
+# What a user or group is granted on an entry: each role, with when it ends.
+Terms = Mapping[Role, End]
+
+
+def end_text(end: datetime | Until) -> str:
+    """Return an end as the audit log keeps it: ISO 8601, or "session-end"."""
+    return end.value if isinstance(end, Until) else end.isoformat()
+
+
+def end_parse(text: str) -> datetime | Until:
+    """Return the end the audit log kept as `text` (end_text)."""
+    return Until(text) if text == SESSION_END.value else datetime.fromisoformat(text)
 
 
 def live_bits(bits: int, ends: Mapping[Role, datetime], now: datetime) -> int:
@@ -117,7 +138,9 @@ def live_bits(bits: int, ends: Mapping[Role, datetime], now: datetime) -> int:
 
 def ended(terms: Terms, now: datetime) -> frozenset[Role]:
     """Return the roles of these terms whose end has come."""
-    return frozenset(role for role, end in terms.items() if end is not None and end <= now)
+    return frozenset(
+        role for role, end in terms.items() if isinstance(end, datetime) and end <= now
+    )
 
 
 def sees(roles: Iterable[Role], status: str) -> bool:
@@ -437,6 +460,9 @@ def _holders_count(searched: bool) -> str:
 
 
 HOLDERS_COUNT = {searched: _holders_count(searched) for searched in (False, True)}
+# How many of a row's roles end (GrantTerm): whether the tab must read when.
+TERMS_COUNT = """(SELECT COUNT(*) FROM mediaspace_grantterm t
+                    WHERE t.entry_id = a.entry_id AND t.{kind}_id = a.{kind}_id)"""
 # The tab's page of rows after the cursor, each with the counts (with a search or not).
 HOLDERS_PAGE = {
     searched: f"""
@@ -446,7 +472,7 @@ HOLDERS_PAGE = {
             SELECT 0 AS kind, a.group_id AS holder, a.holder_key, {LIVE_A} AS roles, g.name,
                    '' AS display_name, '' AS first_name, '' AS last_name, '' AS email,
                    (SELECT COUNT(*) FROM accounts_user_groups m WHERE m.group_id = a.group_id)
-                     AS members, a.ends_at
+                     AS members, {TERMS_COUNT.format(kind="group")}
             FROM mediaspace_entryaccess a JOIN auth_group g ON g.id = a.group_id
             WHERE a.entry_id = %(entry)s AND a.group_id IS NOT NULL
               AND ({LIVE_A} & %(wanted)s) <> 0 AND {_after(0)}{_words(GROUP_TEXT)}
@@ -455,7 +481,8 @@ HOLDERS_PAGE = {
         UNION ALL
         SELECT * FROM (
             SELECT 1, a.user_id, a.holder_key, {LIVE_A}, u.username,
-                   u.display_name, u.first_name, u.last_name, u.email, 0, a.ends_at
+                   u.display_name, u.first_name, u.last_name, u.email, 0,
+                   {TERMS_COUNT.format(kind="user")}
             FROM mediaspace_entryaccess a JOIN accounts_user u ON u.id = a.user_id
             WHERE a.entry_id = %(entry)s AND a.user_id IS NOT NULL
               AND ({LIVE_A} & %(wanted)s) <> 0 AND {_after(1)}{_words(USER_TEXT)}
@@ -467,17 +494,18 @@ HOLDERS_PAGE = {
     for searched in (False, True)
 }
 
-# What a change of access reads under the entry's lock: the module's switch, and what the
-# user %(user)s or group %(group)s is granted on the entry, ended or not, with the earliest
-# end among it.
+# What a change of access reads under the entry's lock: the module's switch, what the user
+# %(user)s or group %(group)s is granted on the entry, ended or not, and how many of its
+# roles end (GrantTerm).
 ENTRY_FOR_CHANGE = f"""
     SELECT {MODULE_ON},{
     ",".join(
         f'''
-           (SELECT a.{column} FROM mediaspace_entryaccess a
-            WHERE a.entry_id = e.id AND a.{kind}_id = %({kind})s)'''
+           (SELECT a.roles FROM mediaspace_entryaccess a
+            WHERE a.entry_id = e.id AND a.{kind}_id = %({kind})s),
+           (SELECT COUNT(*) FROM mediaspace_grantterm t
+            WHERE t.entry_id = e.id AND t.{kind}_id = %({kind})s)'''
         for kind in ("user", "group")
-        for column in ("roles", "ends_at")
     )
 }
     FROM mediaspace_mediaentry e
@@ -883,7 +911,7 @@ def suggested_groups(
     ]
 
 
-def entry_for_change(entry: MediaEntry, principal: User | Group) -> tuple[bool, dict[Role, Any]]:
+def entry_for_change(entry: MediaEntry, principal: User | Group) -> tuple[bool, dict[Role, End]]:
     """Lock the entry's row until the end of the transaction; return whether the module is
     on and what the user or group is granted on the entry: each role with its end, ended
     ones too (one query, the lock's on PostgreSQL, and one for the ends if any)."""
@@ -900,7 +928,7 @@ def entry_for_change(entry: MediaEntry, principal: User | Group) -> tuple[bool, 
         raise MediaEntry.DoesNotExist
     on, user_bits, user_ends, group_bits, group_ends = rows[0]
     bits = (user_bits or group_bits or 0) & GRANTED_BITS
-    terms: dict[Role, Any] = dict.fromkeys(roles_of(bits))
+    terms: dict[Role, End] = dict.fromkeys(roles_of(bits))
     if user_ends or group_ends:
         terms |= terms_of(entry, [("group" if is_group else "user", principal.pk)]).get(
             ("group" if is_group else "user", principal.pk), {}
@@ -910,13 +938,13 @@ def entry_for_change(entry: MediaEntry, principal: User | Group) -> tuple[bool, 
 
 def terms_of(
     entry: MediaEntry, keys: Iterable[tuple[str, int]]
-) -> dict[tuple[str, int], dict[Role, datetime]]:
+) -> dict[tuple[str, int], dict[Role, datetime | Until]]:
     """Return when each role of these users and groups on the entry ends, for those that
     end, by ("user"|"group", id): one query."""
     keys = list(keys)
     users = [pk for kind, pk in keys if kind == "user"]
     groups = [pk for kind, pk in keys if kind == "group"]
-    found: dict[tuple[str, int], dict[Role, datetime]] = {}
+    found: dict[tuple[str, int], dict[Role, datetime | Until]] = {}
     if not keys:
         return found
     rows = GrantTerm.objects.filter(entry=entry).filter(
@@ -926,7 +954,7 @@ def terms_of(
         "user_id", "group_id", "role", "ends_at"
     ):
         key = ("group", group_id) if group_id else ("user", user_id)
-        found.setdefault(key, {})[Role(role)] = ends_at
+        found.setdefault(key, {})[Role(role)] = SESSION_END if ends_at is None else ends_at
     return found
 
 
@@ -1234,12 +1262,13 @@ def change_write(
     kind = "group" if isinstance(principal, Group) else "user"
     bits = bits_of(terms) & GRANTED_BITS
     ends = {role: end for role, end in terms.items() if end is not None}
+    instants = [end for end in ends.values() if isinstance(end, datetime)]
     params: dict[str, Any] = {"entry": entry.pk, "holder": principal.pk}
     adapt = connection.ops.adapt_datetimefield_value
     if bits:
         params |= {
             "roles": bits,
-            "ends": adapt(min(ends.values())) if ends else None,
+            "ends": adapt(min(instants)) if instants else None,
             "key": holder_key(principal),
             "updated": adapt(entry.updated_at),
             "created": adapt(entry.created_at),
@@ -1251,7 +1280,14 @@ def change_write(
         if earlier:
             GrantTerm.objects.filter(entry=entry, **holder).delete()
         GrantTerm.objects.bulk_create(
-            GrantTerm(entry=entry, role=role, ends_at=end, **holder) for role, end in ends.items()
+            GrantTerm(
+                entry=entry,
+                role=role,
+                ends_at=end if isinstance(end, datetime) else None,
+                at_session_end=end is SESSION_END,
+                **holder,
+            )
+            for role, end in ends.items()
         )
     change.created_at = timezone.now()
     fields = {field.column: field for field in AccessChange._meta.concrete_fields}
@@ -1351,7 +1387,7 @@ def expected_rows() -> dict[tuple[int, str, int], Row]:
         "entry_id", "user_id", "group_id", "role", "ends_at"
     ):
         key = (entry_id, "group", group_id) if group_id else (entry_id, "user", user_id)
-        if bits.get(key, 0) & ROLE_BITS[Role(role)]:
+        if ends_at is not None and bits.get(key, 0) & ROLE_BITS[Role(role)]:
             ends[key] = min(ends_at, ends.get(key, ends_at))
     users = {user.pk: user for user in User.objects.only("id", "username", "display_name")}
     groups = {group.pk: group for group in Group.objects.all()}

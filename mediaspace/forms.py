@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime
 
 from django import forms
@@ -9,6 +10,7 @@ from django.http import QueryDict
 
 from accounts.models import User
 from mediaspace import terms
+from mediaspace.access import SESSION_END, End, Until
 from mediaspace.models import ExpiryPolicy, MediaEntry
 from mediaspace.permissions import Role
 from mediaspace.services import KEEP, Ends
@@ -219,10 +221,15 @@ class EndsForm(forms.Form):
     )
 
     def ends_setup(
-        self, roles: tuple[Role, ...], *, current: dict[Role, datetime] | None = None
+        self,
+        roles: tuple[Role, ...],
+        *,
+        current: Mapping[Role, datetime | Until] | None = None,
+        session: bool = False,
     ) -> None:
         """Offer the terms for a dialog granting `roles`; `current` (Edit permissions):
-        the ends of what the row holds now, which "Keep" leaves as they are."""
+        the ends of what the row holds now, which "Keep" leaves as they are; `session`:
+        offer the end of the room's session (moderators)."""
         self.policies: list[ExpiryPolicy] = terms.policies(roles)
         days = terms.default_days(self.policies)
         presets = dict(terms.PRESETS)
@@ -231,10 +238,12 @@ class EndsForm(forms.Form):
         choices = [("never", "No expiry")]
         choices += [(str(term), label) for term, label in sorted(presets.items())]
         choices += [("date", "Until the end of a day you pick")]
+        if session:
+            choices += [("session", "Until the room’s session ends (this one or the next)")]
         initial = str(days) if days else "never"
         if current:
-            ends = sorted(set(current.values()))
-            kept = terms.until_label(ends[0]) if len(ends) == 1 else "as they are now"
+            ends = set(current.values())
+            kept = terms.until_label(ends.pop()) if len(ends) == 1 else "as they are now"
             choices.insert(0, ("keep", f"Keep: {kept}"))
             initial = "keep"
         field = self.fields["ends"]
@@ -251,7 +260,9 @@ class EndsForm(forms.Form):
         choice = self.ends_choice = self.cleaned_data.get("ends") or self.fields["ends"].initial
         if choice == "keep":
             return KEEP
-        ends: datetime | None = None
+        ends: End = None
+        if choice == "session":
+            return SESSION_END  # no operator's limit can be checked against it
         if choice == "date":
             day = self.cleaned_data.get("ends_on")
             if day is None:
@@ -295,7 +306,7 @@ class AccessAddForm(EndsForm):
         super().__init__(*args, **kwargs)
         self.principals_field.entry = entry
         self.fields["roles"] = RolesField(roles=roles, label="Select permissions")
-        self.ends_setup(roles)
+        self.ends_setup(roles, session=entry.is_room and all(role.is_moderator for role in roles))
 
     def clean(self) -> dict:
         data = super().clean() or {}
@@ -331,12 +342,17 @@ class AccessEditForm(EndsForm):
     field_order = ["roles", "ends", "ends_on"]
 
     def __init__(
-        self, *args, roles: tuple[Role, ...], current: dict[Role, datetime], **kwargs
+        self,
+        *args,
+        roles: tuple[Role, ...],
+        current: Mapping[Role, datetime | Until],
+        room: bool = False,
+        **kwargs,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["roles"] = RolesField(roles=roles, label="Permissions", required=False)
         self.current = current
-        self.ends_setup(roles, current=current)
+        self.ends_setup(roles, current=current, session=room)
 
     def clean(self) -> dict:
         data = super().clean() or {}

@@ -242,11 +242,12 @@ class EntryAccess(models.Model):
 class GrantTerm(models.Model):
     """When a role granted to a user or group on an entry ends.
 
-    One row per role that ends at an instant; a role without one lasts until someone takes
-    it away. Written by mediaspace.access beside guardian's rows (which know nothing of
-    time), and read with them to rebuild EntryAccess. A grant stops counting at `ends_at`
-    whatever else happens; the sweep (mediaspace.tasks.grants_expire) then removes it and
-    records "expired".
+    One row per role that ends, at an instant or with the room's session; a role without
+    one lasts until someone takes it away. Written by mediaspace.access beside guardian's
+    rows (which know nothing of time), and read with them to rebuild EntryAccess. A grant
+    stops counting at `ends_at` whatever else happens; the sweep
+    (mediaspace.tasks.grants_expire) then removes it and records "expired". One that ends
+    with the session is taken away as the session ends (services.session_grants_end).
     """
 
     entry = models.ForeignKey(MediaEntry, on_delete=models.CASCADE, related_name="+")
@@ -262,10 +263,17 @@ class GrantTerm(models.Model):
         Group, on_delete=models.CASCADE, null=True, blank=True, related_name="+", db_index=False
     )
     role = models.CharField(max_length=20, choices=Role.choices)
-    ends_at = models.DateTimeField(db_index=True)
+    ends_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Instead of an instant: the end of the room's session in progress or of its next one.
+    at_session_end = models.BooleanField(default=False)
 
     class Meta:
         constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__isnull=False, at_session_end=False)
+                | Q(ends_at__isnull=True, at_session_end=True),
+                name="grant_term_one_end",
+            ),
             models.CheckConstraint(
                 condition=Q(user__isnull=False, group__isnull=True)
                 | Q(user__isnull=True, group__isnull=False),
@@ -284,7 +292,8 @@ class GrantTerm(models.Model):
 
     def __str__(self) -> str:
         holder = f"group {self.group_id}" if self.group_id else f"user {self.user_id}"
-        return f"{holder} on {self.entry_id}: {self.role} until {self.ends_at:%Y-%m-%d %H:%M}"
+        until = f"{self.ends_at:%Y-%m-%d %H:%M}" if self.ends_at else "the session ends"
+        return f"{holder} on {self.entry_id}: {self.role} until {until}"
 
 
 class ExpiryPolicy(models.Model):

@@ -475,7 +475,7 @@ def _changed_rows(
         if principal is None:
             continue
         roles = tuple(Role(role) for role in change.after)
-        ends = {Role(role): datetime.fromisoformat(end) for role, end in change.after_ends.items()}
+        ends = {Role(role): access.end_parse(end) for role, end in change.after_ends.items()}
         if isinstance(principal, Group):
             holder = access.Holder(
                 kind="group",

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from mediaspace import access, permissions, tasks
-from mediaspace.access import Terms
+from mediaspace.access import SESSION_END, End, Terms
 from mediaspace.models import AccessChange, GrantTerm, MediaEntry
 from mediaspace.permissions import Role
 
@@ -30,7 +30,7 @@ class Unchanged(enum.Enum):
 
 
 KEEP = Unchanged.KEEP
-Ends = datetime | None | Unchanged
+Ends = End | Unchanged
 
 
 def tags_normalise(tags: str) -> str:
@@ -122,7 +122,7 @@ def _check_principal(entry: MediaEntry, principal: User | Group) -> None:
 def _ends_text(terms: Terms) -> dict[str, str]:
     """Return when the roles of these terms end, for the audit log (those that end)."""
     return {
-        role.value: end.isoformat()
+        role.value: access.end_text(end)
         for role, end in sorted(terms.items(), key=lambda item: permissions.ROLE_ORDER[item[0]])
         if end is not None
     }
@@ -173,13 +173,21 @@ def _ended_remove(entry: MediaEntry, principal: User | Group, held: Terms) -> Te
     return left
 
 
-def _check_ends(before: Terms, after: Terms) -> None:
-    """Refuse an end that is set or changed to a moment already past."""
+def _check_ends(entry: MediaEntry, before: Terms, after: Terms) -> None:
+    """Refuse an end that is set or changed to a moment already past, and a session's end
+    for anything but a room's moderator roles."""
     now = timezone.now()
     for role, end in after.items():
-        if end is not None and before.get(role) != end and end <= now:
+        if before.get(role) == end:
+            continue
+        if isinstance(end, datetime) and end <= now:
             raise ValidationError(
                 "Choose an end in the future: that moment has already passed.", code="ends_past"
+            )
+        if end is SESSION_END and not (entry.is_room and role.is_moderator):
+            raise ValidationError(
+                "Only a room's moderators can be given access until a session ends.",
+                code="session_end",
             )
 
 
@@ -211,28 +219,34 @@ def _access_change(
         raise ValidationError("Only rooms have moderators.", code="not_room")
     if roles - before.keys():
         _check_principal(entry, principal)
-    _check_ends(before, after)
+    _check_ends(entry, before, after)
     if before == after:
         return None
     change = _record(actor=actor, entry=entry, principal=principal, before=before, after=after)
-    for end in {end for role, end in after.items() if end and before.get(role) != end}:
-        transaction.on_commit(partial(tasks.expiry_schedule, end))
+    for end in {end for role, end in after.items() if before.get(role) != end}:
+        if isinstance(end, datetime):
+            transaction.on_commit(partial(tasks.expiry_schedule, end))
     return change
 
 
-def _with_ends(before: Terms, roles: frozenset[Role], ends: Ends) -> dict[Role, datetime | None]:
+def _with_ends(before: Terms, roles: frozenset[Role], ends: Ends) -> dict[Role, End]:
     """Return `roles`, each ending at `ends` (KEEP: as it does in `before`)."""
     if isinstance(ends, Unchanged):
         return {role: before.get(role) for role in roles}
     return dict.fromkeys(roles, ends)
 
 
-def _later(first: datetime | None, second: datetime | None) -> datetime | None:
-    """Return the later of two ends (None, no end, is the latest)."""
-    return None if first is None or second is None else max(first, second)
+def _later(first: End, second: End) -> End:
+    """Return the later of two ends (None, no end, is the latest). An instant and a
+    session's end cannot be compared: the second, the newer choice, wins."""
+    if first is None or second is None:
+        return None
+    if isinstance(first, datetime) and isinstance(second, datetime):
+        return max(first, second)
+    return second
 
 
-def _added(before: Terms, roles: frozenset[Role], ends: datetime | None) -> Terms:
+def _added(before: Terms, roles: frozenset[Role], ends: End) -> Terms:
     """Return `before` with `roles` added to end at `ends`: adding never shortens a grant."""
     added = {role: _later(before[role], ends) if role in before else ends for role in roles}
     return {**before, **added}
@@ -270,7 +284,7 @@ def access_add(
     principal: User | Group,
     roles: Iterable[Role],
     moderators: bool = False,
-    ends: datetime | None = None,
+    ends: End = None,
 ) -> AccessChange | None:
     """Add `roles`, ending at `ends` (None: lasting), to what the user or group already
     holds; never removes a role nor brings its end nearer."""
@@ -295,7 +309,7 @@ def access_add_many(
     principals: Iterable[User | Group],
     roles: Iterable[Role],
     moderators: bool = False,
-    ends: datetime | None = None,
+    ends: End = None,
 ) -> list[AccessChange]:
     """Add `roles` (ending at `ends`) to each user and group; all or nothing. Return the
     audit records."""
@@ -338,10 +352,11 @@ def moderators_add(
     entry: MediaEntry,
     principals: Iterable[User | Group],
     roles: Iterable[Role],
-    ends: datetime | None = None,
+    ends: End = None,
 ) -> list[AccessChange]:
     """Make users and groups room and/or chat moderators of a room (owner and co-editors),
-    until `ends` (None: lasting)."""
+    until `ends` (None: lasting; SESSION_END: the end of the session in progress or the
+    next one)."""
     roles = frozenset(roles)
     if not entry.is_room:
         raise ValidationError("Only rooms have moderators.", code="not_room")
@@ -435,3 +450,34 @@ def grants_expire() -> int:
             if _ended_remove(entry, principal, held) != held:
                 expired += 1
     return expired
+
+
+def session_grants_end(entry: MediaEntry) -> int:
+    """Take away the roles granted on the room until its session ends, recording each as
+    "expired" (no actor): rooms.services.session_end calls it as the session ends, in its
+    transaction. Returns how many users and groups lost roles."""
+    bound = (
+        GrantTerm.objects.filter(entry=entry, at_session_end=True)
+        .order_by("group_id", "user_id")
+        .values_list("user_id", "group_id")
+        .distinct()
+    )
+    ended = 0
+    for user_id, group_id in list(bound):
+        principal: User | Group = (
+            Group.objects.get(pk=group_id) if group_id else User.objects.get(pk=user_id)
+        )
+        _, held = access.entry_for_change(entry, principal)
+        held = _ended_remove(entry, principal, held)
+        left = {role: end for role, end in held.items() if end is not SESSION_END}
+        if left != held:
+            _record(
+                actor=None,
+                entry=entry,
+                principal=principal,
+                before=held,
+                after=left,
+                reason=AccessChange.Reason.EXPIRED,
+            )
+            ended += 1
+    return ended

@@ -13,11 +13,13 @@ from datetime import date, datetime, time, timedelta
 
 from django.utils import timezone
 
+from mediaspace.access import Until, end_parse
 from mediaspace.models import ExpiryPolicy, Role
 
 # The preset terms, in days, as the dialogs name them.
 PRESETS = {7: "1 week", 30: "30 days"}
 SOON = timedelta(days=7)  # an end nearer than this also says how near it is
+SESSION_END_LABEL = "until the session ends"
 
 
 def today() -> date:
@@ -40,9 +42,11 @@ def last_day(end: datetime) -> date:
     return (local - timedelta(microseconds=1)).date() if local.time() == time.min else local.date()
 
 
-def until_label(end: datetime, now: datetime | None = None) -> str:
+def until_label(end: datetime | Until, now: datetime | None = None) -> str:
     """Return "until 12 Jan" (with the year when it is not this year's, and the time when
-    the end is not at a day's end)."""
+    the end is not at a day's end), or "until the session ends"."""
+    if isinstance(end, Until):
+        return SESSION_END_LABEL
     now = now or timezone.now()
     local = timezone.localtime(end)
     day = last_day(end)
@@ -54,8 +58,10 @@ def until_label(end: datetime, now: datetime | None = None) -> str:
     return text
 
 
-def soon_label(end: datetime, now: datetime | None = None) -> str:
+def soon_label(end: datetime | Until, now: datetime | None = None) -> str:
     """Return "expires in 2 days" (hours, minutes) when the end is near; "" otherwise."""
+    if isinstance(end, Until):
+        return ""
     now = now or timezone.now()
     left = end - now
     if left >= SOON or left <= timedelta(0):
@@ -96,4 +102,6 @@ def role_label(role: str, ends: Mapping[str, str]) -> str:
     role): "Chat moderator (until 12 Jan)"; the label alone when it lasts."""
     label = Role(role).label
     end = ends.get(role)
-    return f"{label} ({until_label(datetime.fromisoformat(end))})" if end else label
+    if not end:
+        return label
+    return f"{label} ({until_label(end_parse(end))})"

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -19,7 +18,7 @@ from django_htmx.http import HttpResponseClientRedirect, reswap, trigger_client_
 
 from accounts.models import User
 from mediaspace import permissions, selectors, services, terms
-from mediaspace.access import terms_of
+from mediaspace.access import End, terms_of
 from mediaspace.forms import (
     ROLE_CHOICES,
     ROLE_HELP,
@@ -360,7 +359,7 @@ def access_add_dialog(
                 actor=request.user, entry=entry, principals=principals, roles=chosen, ends=ends
             )
         except ValidationError as error:
-            form.add_error("ends" if error.code == "ends_past" else None, error)
+            form.add_error("ends" if error.code in ENDS_ERRORS else None, error)
         else:
             messages.success(request, access_added_message(principals, chosen, ends))
             return _roles_changed(request, access, changes)
@@ -384,7 +383,11 @@ def access_add_dialog(
     return render(request, template, context)
 
 
-def access_added_message(principals: list, roles: list[Role], ends: datetime | None = None) -> str:
+# The services' refusals that belong next to the Access ends field.
+ENDS_ERRORS = ("ends_past", "session_end")
+
+
+def access_added_message(principals: list, roles: list[Role], ends: End = None) -> str:
     """Say who received which permissions, until when: "Rita Reyes is now Room moderator
     until 14 Dec"."""
     names = [str(principal) for principal in principals]
@@ -457,6 +460,7 @@ def access_edit(
         request.POST or None,
         roles=scope,
         current={role: end for role, end in ends.items() if role in held and role in scope},
+        room=entry.is_room,
         initial={"roles": [role.value for role in held if role in scope]},
     )
     losing = [role for role in permissions.sorted_roles(held) if role in scope]
@@ -476,7 +480,7 @@ def access_edit(
                 ends=form.cleaned_data["ends_at"],
             )
         except ValidationError as error:
-            form.add_error("ends" if error.code == "ends_past" else None, error)
+            form.add_error("ends" if error.code in ENDS_ERRORS else None, error)
         else:
             messages.success(request, access_changed_message(principal, change))
             return _roles_changed(request, access, [change] if change else [])

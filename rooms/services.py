@@ -380,6 +380,7 @@ def session_end(*, actor: User, entry: MediaEntry) -> Session:
     session.save(update_fields=["state", "ended_at", "ended_by"])
     session.seq = _event(session.pk, session.seq, RoomEvent.Kind.STATE)
     _record(session, actor, powers, ModerationAction.Kind.SESSION_END)
+    media_services.session_grants_end(entry)
     return session
 
 

@@ -8,6 +8,8 @@ from datetime import timedelta
 from unittest import mock
 
 import pytest
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -41,7 +43,13 @@ def selected(html: str) -> str:
 def test_add_moderators_offers_the_terms_with_no_expiry_preselected(as_olivia, room):
     html = as_olivia.get(add_url(room), **HTMX).content.decode()
 
-    assert options(html) == ["No expiry", "1 week", "30 days", "Until the end of a day you pick"]
+    assert options(html) == [
+        "No expiry",
+        "1 week",
+        "30 days",
+        "Until the end of a day you pick",
+        "Until the room’s session ends (this one or the next)",
+    ]
     assert selected(html) == "No expiry"
     assert 'type="date" name="ends_on"' in html
     assert f'min="{terms.today().isoformat()}"' in html
@@ -180,6 +188,7 @@ def test_the_operators_default_is_preselected_and_their_longest_term_enforced(
         "14 days",
         "30 days",
         "Until the end of a day you pick",
+        "Until the room’s session ends (this one or the next)",
     ]
     assert selected(html) == "14 days"
 
@@ -328,3 +337,74 @@ def test_activity_says_what_expired_with_no_one_acting(as_olivia, room, paula):
     expired = AccessChange.objects.get(reason=AccessChange.Reason.EXPIRED)
     assert expired.actor is None
     assert (expired.before, expired.after) == (["chat-moderator"], [])
+
+
+def test_a_moderator_added_until_the_session_ends_loses_it_as_it_ends(
+    as_olivia, olivia, room, paula, rita
+):
+    from rooms import services as room_services
+
+    response = as_olivia.post(
+        add_url(room),
+        {"principals": [f"user:{paula.pk}"], "roles": ["chat-moderator"], "ends": "session"},
+        **HTMX,
+    )
+    html = response.content.decode()
+    assert "Paula Park is now Chat moderator until the session ends." in html
+    assert '<span class="until">until the session ends</span>' in html
+    assert ends_of(room, paula) == {Role.CHAT_MODERATOR: access.SESSION_END}
+    term = GrantTerm.objects.get(entry=room, user=paula)
+    assert (term.ends_at, term.at_session_end) == (None, True)
+
+    # No session yet: the next one's end takes it. Opening and starting leave it.
+    room_services.session_open(actor=olivia, entry=room)
+    room_services.session_start(actor=olivia, entry=room)
+    assert access.principal_roles(room, paula) == {Role.CHAT_MODERATOR}
+    room_services.session_end(actor=olivia, entry=room)
+
+    assert access.principal_roles(room, paula) == frozenset()
+    assert access.principal_roles(room, rita) == {Role.ROOM_MODERATOR}  # lasting: untouched
+    assert not GrantTerm.objects.exists()
+    expired = AccessChange.objects.get(reason=AccessChange.Reason.EXPIRED)
+    assert (expired.user, expired.actor) == (paula, None)
+    assert expired.before_ends == {"chat-moderator": "session-end"}
+    assert access.differences() == 0
+    # The next session's end finds nothing more to take.
+    room_services.session_open(actor=olivia, entry=room)
+    room_services.session_end(actor=olivia, entry=room)
+    assert AccessChange.objects.filter(reason=AccessChange.Reason.EXPIRED).count() == 1
+
+
+def test_only_a_rooms_moderators_can_end_with_the_session(olivia, room, lecture, paula):
+    with pytest.raises(ValidationError) as refused, transaction.atomic():
+        services.access_add(
+            actor=olivia,
+            entry=room,
+            principal=paula,
+            roles=[Role.CO_VIEWER],
+            ends=access.SESSION_END,
+        )
+    assert refused.value.code == "session_end"
+    with pytest.raises(ValidationError), transaction.atomic():
+        services.access_add(
+            actor=olivia,
+            entry=lecture,
+            principal=paula,
+            roles=[Role.CO_VIEWER],
+            ends=access.SESSION_END,
+        )
+    assert access.principal_roles(room, paula) == frozenset()
+    assert not GrantTerm.objects.exists()
+
+
+def test_the_collaborators_dialog_and_other_entries_do_not_offer_the_session(
+    as_olivia, room, lecture
+):
+    collaborators = as_olivia.get(add_url(room, "collaborators"), **HTMX).content.decode()
+    assert "session ends" not in collaborators
+    refused = as_olivia.post(
+        add_url(room, "collaborators"),
+        {"principals": ["user:1"], "roles": ["co-viewer"], "ends": "session"},
+        **HTMX,
+    ).content.decode()
+    assert "Select a valid choice." in refused.split('id="ends-error"')[1]

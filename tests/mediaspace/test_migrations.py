@@ -33,7 +33,6 @@ BEFORE = {"mediaspace": "0005_permission_sort_keys", "rooms": "0004_permission_s
 MOVES = {
     ("mediaspace", "0006_access_core"),
     ("mediaspace", "0007_grant_terms"),
-    ("mediaspace", "0008_expiry_policy"),
     ("rooms", "0005_moderators_on_entries"),
     ("rooms", "0006_session_number_from_events"),
     ("rooms", "0007_chat_author_latest"),
