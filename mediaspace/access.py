@@ -152,35 +152,48 @@ def sees(roles: Iterable[Role], status: str) -> bool:
 # Every statement names its tables literally (a test checks them against the models) and
 # takes named parameters: %(user)s and the bits that count, %(counted)s, at least.
 
-# The bits of an EntryAccess row (alias `{a}`) whose roles have not ended at %(now)s: the
-# rule's "has not ended", as live_bits says it. A row whose earliest end is still ahead (or
-# that has none), as nearly every row is, answers from its own columns, which the indexes
-# carry; past it, the ended roles' bits are read from GrantTerm and taken off, until the
-# sweep removes them.
+# The bits of an EntryAccess row `a` whose roles have not ended at %(now)s: the rule's
+# "has not ended", as live_bits says it. A row whose earliest end is still ahead (or that
+# has none), as nearly every row is, answers from its own columns, which the indexes carry;
+# past it, the ended roles' bits are read from GrantTerm and taken off, until the sweep
+# removes them. LIVE[kind] is for a row known to be a user's or a group's: it names only
+# that holder's column, so that an index of those rows still holds every column read.
 ROLE_OF_TERM_BIT = (
     "CASE t.role "
     + " ".join(f"WHEN '{role.value}' THEN {bit}" for role, bit in ROLE_BITS.items())
     + " ELSE 0 END"
 )
-LIVE = f"""(CASE WHEN {{a}}.ends_at IS NULL OR {{a}}.ends_at > %(now)s THEN {{a}}.roles
-        ELSE {{a}}.roles & ~(SELECT COALESCE(SUM({ROLE_OF_TERM_BIT}), 0)
+LIVE_ANY = f"""(CASE WHEN a.ends_at IS NULL OR a.ends_at > %(now)s THEN a.roles
+        ELSE a.roles & ~(SELECT COALESCE(SUM({ROLE_OF_TERM_BIT}), 0)
             FROM mediaspace_grantterm t
-            WHERE t.entry_id = {{a}}.entry_id AND t.ends_at <= %(now)s
-              AND (t.user_id = {{a}}.user_id OR t.group_id = {{a}}.group_id)) END)"""
-LIVE_A = LIVE.format(a="a")
+            WHERE t.entry_id = a.entry_id AND t.ends_at <= %(now)s
+              AND {{holder}}) END)"""
+LIVE = {
+    "user": LIVE_ANY.format(holder="t.user_id = a.user_id"),
+    "group": LIVE_ANY.format(holder="t.group_id = a.group_id"),
+    "any": LIVE_ANY.format(holder="(t.user_id = a.user_id OR t.group_id = a.group_id)"),
+}
 
 # The user's rows and their groups' rows, as they are now: the rule's "names them or a
-# group they are in now". `{where}` narrows both arms (an entry, the bits that count).
+# group they are in now". `held(where)` narrows both arms (an entry, the bits that count:
+# `{live}` in `where` stands for the arm's LIVE).
 # CROSS JOIN makes SQLite start from the user's few memberships; left to choose, it read
 # every row of an entry (thousands on a popular one) to find the user's groups among them.
 # PostgreSQL plans it as any other join.
 HELD = f"""
-    SELECT a.entry_id, {LIVE_A} AS roles FROM mediaspace_entryaccess a
-    WHERE a.user_id = %(user)s AND {{where}}
+    SELECT a.entry_id, {LIVE["user"]} AS roles FROM mediaspace_entryaccess a
+    WHERE a.user_id = %(user)s AND {{where_user}}
     UNION ALL
-    SELECT a.entry_id, {LIVE_A} FROM accounts_user_groups m
+    SELECT a.entry_id, {LIVE["group"]} FROM accounts_user_groups m
     CROSS JOIN mediaspace_entryaccess a
-    WHERE m.user_id = %(user)s AND a.group_id = m.group_id AND {{where}}"""
+    WHERE m.user_id = %(user)s AND a.group_id = m.group_id AND {{where_group}}"""
+
+
+def held(where: str) -> str:
+    """Return HELD narrowed by `where` in both arms, `{live}` in it being the arm's LIVE."""
+    return HELD.format(
+        where_user=where.format(live=LIVE["user"]), where_group=where.format(live=LIVE["group"])
+    )
 
 
 # The union of a few rows' role bits: SQL has no portable bitwise OR aggregate.
@@ -213,7 +226,7 @@ ENTRY_SELECT = f"""
     SELECT {", ".join(f"e.{column}" for column in ENTRY_COLUMNS)},
            {", ".join(f"o.{column}" for column in OWNER_COLUMNS)},
            {MODULE_ON},
-           (SELECT {ROLES_UNION} FROM ({HELD.format(where="a.entry_id = e.id")}) h)"""
+           (SELECT {ROLES_UNION} FROM ({held("a.entry_id = e.id")}) h)"""
 ENTRY_FOR_USER = f"""{ENTRY_SELECT}
     FROM mediaspace_mediaentry e
     JOIN accounts_user o ON o.id = e.owner_id
@@ -305,7 +318,7 @@ NOT_OWNED = f"""((%(wanted)s & {OWNER_BIT}) <> 0 OR NOT EXISTS (
               AND (o.roles & {OWNER_BIT}) <> 0))"""
 ARM = f"""
         SELECT a.entry_id, a.{{key}} AS sort_key FROM mediaspace_entryaccess a{{join}}
-        WHERE {{holder}} AND ({LIVE_A} & %(wanted)s & {COUNTED}) <> 0 AND {NOT_OWNED}{{filters}}"""
+        WHERE {{holder}} AND ({{live}} & %(wanted)s & {COUNTED}) <> 0 AND {NOT_OWNED}{{filters}}"""
 # PostgreSQL: each arm stops at %(end)s by itself (it would otherwise read whole before
 # merging), and a Unique over their Merge Append reads them only as far as needed.
 LIMITED_ARM = """
@@ -343,6 +356,7 @@ def merged(
         arm = ARM.format(
             key=key,
             holder=holder,
+            live=LIVE["user" if n == 0 else "group"],  # ARM_HOLDERS: the user's, then groups'
             join=" JOIN mediaspace_mediaentry e ON e.id = a.entry_id" if filtered else "",
             filters=f" AND {ENTRY_FILTERS}" if filtered else "",
         )
@@ -397,10 +411,10 @@ SORTS = {
 
 
 def _my_media_statement(key: str, order: str, filtered: bool) -> str:
-    held = HELD.format(where=f"a.entry_id = e.id AND ({LIVE_A} & {COUNTED}) <> 0")
+    rows = held(f"a.entry_id = e.id AND ({{live}} & {COUNTED}) <> 0")
     return MY_MEDIA.format(
         roles=ROLES_UNION,
-        held=held,
+        held=rows,
         page=merged(key=key, order=order, filtered=filtered),
         order=order,
         module=MODULE_ON,
@@ -438,7 +452,7 @@ def _after(kind: int) -> str:
 # the words when searched), how many of those come after the cursor, and every user and
 # group granted anything (what a filtered list is a part of: "2 of 12 with access").
 def _holders_count(searched: bool) -> str:
-    listed = f"({LIVE_A} & %(wanted)s) <> 0"
+    listed = f"({LIVE['any']} & %(wanted)s) <> 0"
     joins = ""
     if searched:
         listed += (
@@ -453,8 +467,8 @@ def _holders_count(searched: bool) -> str:
            COUNT(CASE WHEN {listed} THEN a.group_id END) AS groups,
            COUNT(CASE WHEN {listed} AND (a.group_id IS NOT NULL AND {_after(0)}
                         OR a.user_id IS NOT NULL AND {_after(1)}) THEN 1 END) AS later,
-           COUNT(CASE WHEN ({LIVE_A} & %(granted)s) <> 0 THEN a.user_id END) AS all_users,
-           COUNT(CASE WHEN ({LIVE_A} & %(granted)s) <> 0 THEN a.group_id END) AS all_groups
+           COUNT(CASE WHEN ({LIVE["any"]} & %(granted)s) <> 0 THEN a.user_id END) AS all_users,
+           COUNT(CASE WHEN ({LIVE["any"]} & %(granted)s) <> 0 THEN a.group_id END) AS all_groups
     FROM mediaspace_entryaccess a{joins}
     WHERE a.entry_id = %(entry)s"""
 
@@ -469,23 +483,24 @@ HOLDERS_PAGE = {
     SELECT page.*, counts.users, counts.groups, counts.later, counts.all_users,
            counts.all_groups FROM (
         SELECT * FROM (
-            SELECT 0 AS kind, a.group_id AS holder, a.holder_key, {LIVE_A} AS roles, g.name,
+            SELECT 0 AS kind, a.group_id AS holder, a.holder_key, {LIVE["group"]} AS roles,
+                   g.name,
                    '' AS display_name, '' AS first_name, '' AS last_name, '' AS email,
                    (SELECT COUNT(*) FROM accounts_user_groups m WHERE m.group_id = a.group_id)
                      AS members, {TERMS_COUNT.format(kind="group")}
             FROM mediaspace_entryaccess a JOIN auth_group g ON g.id = a.group_id
             WHERE a.entry_id = %(entry)s AND a.group_id IS NOT NULL
-              AND ({LIVE_A} & %(wanted)s) <> 0 AND {_after(0)}{_words(GROUP_TEXT)}
+              AND ({LIVE["group"]} & %(wanted)s) <> 0 AND {_after(0)}{_words(GROUP_TEXT)}
             ORDER BY a.holder_key, a.group_id LIMIT %(limit)s
         ) groups
         UNION ALL
         SELECT * FROM (
-            SELECT 1, a.user_id, a.holder_key, {LIVE_A}, u.username,
+            SELECT 1, a.user_id, a.holder_key, {LIVE["user"]}, u.username,
                    u.display_name, u.first_name, u.last_name, u.email, 0,
                    {TERMS_COUNT.format(kind="user")}
             FROM mediaspace_entryaccess a JOIN accounts_user u ON u.id = a.user_id
             WHERE a.entry_id = %(entry)s AND a.user_id IS NOT NULL
-              AND ({LIVE_A} & %(wanted)s) <> 0 AND {_after(1)}{_words(USER_TEXT)}
+              AND ({LIVE["user"]} & %(wanted)s) <> 0 AND {_after(1)}{_words(USER_TEXT)}
             ORDER BY a.holder_key, a.user_id LIMIT %(limit)s
         ) people
     ) page
@@ -511,6 +526,24 @@ ENTRY_FOR_CHANGE = f"""
     FROM mediaspace_mediaentry e
     WHERE e.id = %(entry)s"""
 
+# Where a user's roles on an entry come from, the rule's walk written out: whether they own
+# it, their own row, and each of their groups' rows (with the group's name), each with its
+# roles that have not ended and how many of them end; then the module's switch.
+PATHS = f"""
+    SELECT 0 AS kind, a.user_id AS holder, '' AS name, {LIVE["user"]} AS roles,
+           {TERMS_COUNT.format(kind="user")} AS terms
+    FROM mediaspace_entryaccess a
+    WHERE a.entry_id = %(entry)s AND a.user_id = %(user)s
+    UNION ALL
+    SELECT 1, a.group_id, g.name, {LIVE["group"]}, {TERMS_COUNT.format(kind="group")}
+    FROM accounts_user_groups m
+    CROSS JOIN mediaspace_entryaccess a
+    JOIN auth_group g ON g.id = a.group_id
+    WHERE m.user_id = %(user)s AND a.group_id = m.group_id AND a.entry_id = %(entry)s
+    UNION ALL
+    SELECT 2, 0, '', CASE WHEN {MODULE_ON} THEN 1 ELSE 0 END, 0
+    ORDER BY 1, 3, 2"""
+
 # The latest grants, changes and removals on an entry, newest first, with who made them.
 ACTIVITY = """
     SELECT c.principal_name, c.before, c.after, c.created_at, c.reason, c.before_ends,
@@ -532,7 +565,7 @@ OTHER_WORD = """
              AND other.key >= %(low{n})s AND other.key < %(high{n})s))"""
 SUGGEST_USERS = f"""
     SELECT u.id, u.username, u.first_name, u.last_name, u.email, u.display_name,
-           (SELECT {LIVE_A} FROM mediaspace_entryaccess a
+           (SELECT {LIVE["user"]} FROM mediaspace_entryaccess a
             WHERE a.entry_id = %(entry)s AND a.user_id = u.id)
     FROM accounts_namekey k
     JOIN accounts_user u ON u.id = k.user_id
@@ -549,7 +582,7 @@ OTHER_GROUP_WORD = """
 SUGGEST_GROUPS = f"""
     SELECT g.id, g.name,
            (SELECT COUNT(*) FROM accounts_user_groups m WHERE m.group_id = g.id),
-           (SELECT {LIVE_A} FROM mediaspace_entryaccess a
+           (SELECT {LIVE["group"]} FROM mediaspace_entryaccess a
             WHERE a.entry_id = %(entry)s AND a.group_id = g.id)
     FROM (
         SELECT g.id, g.name FROM auth_group g
@@ -956,6 +989,58 @@ def terms_of(
         key = ("group", group_id) if group_id else ("user", user_id)
         found.setdefault(key, {})[Role(role)] = SESSION_END if ends_at is None else ends_at
     return found
+
+
+@dataclass(frozen=True)
+class Path:
+    """One way a user holds roles on an entry: owning it, their own grant, or a group's."""
+
+    kind: str  # "owner", "direct" or "group"
+    roles: tuple[Role, ...]  # granted, not ended (the module's condition aside)
+    ends: Mapping[Role, datetime | Until] = field(default_factory=dict)
+    group_id: int | None = None
+    group_name: str = ""
+
+
+@dataclass(frozen=True)
+class Why:
+    """What a user holds on an entry by the rule, and every path it comes by."""
+
+    roles: frozenset[Role]  # as roles_held gives them: what counts
+    paths: list[Path]
+    module_on: bool
+
+
+def why(entry: MediaEntry, user: User) -> Why:
+    """Return the roles the user holds on the entry and where each comes from: the rule's
+    walk, path by path (PATHS: one query, and one for the ends if any path has some)."""
+    rows = _run(PATHS, {"entry": entry.pk, "user": user.pk, **_module_params()})
+    *grants, (_, _, _, on, _) = rows
+    on = bool(on)
+    ends = terms_of(
+        entry,
+        [("group" if kind else "user", holder) for kind, holder, _, _, terms in grants if terms],
+    )
+    paths = []
+    for kind, holder, name, bits, _ in grants:
+        if bits & OWNER_BIT:
+            paths.insert(0, Path(kind="owner", roles=(Role.OWNER,)))
+            continue
+        roles = roles_of(bits & GRANTED_BITS)
+        if not roles:
+            continue
+        key = ("group" if kind else "user", holder)
+        paths.append(
+            Path(
+                kind="group" if kind else "direct",
+                roles=roles,
+                ends={role: end for role, end in ends.get(key, {}).items() if role in roles},
+                group_id=holder if kind else None,
+                group_name=name,
+            )
+        )
+    held = roles_held([bits for _, _, _, bits, _ in grants], module_on=on)
+    return Why(held, paths, on)
 
 
 class Activity(NamedTuple):

@@ -25,6 +25,7 @@ from mediaspace import access
 from mediaspace.models import (
     ROLE_CODENAMES,
     AccessChange,
+    GrantTerm,
     MediaEntry,
     MediaEntryGroupObjectPermission,
     MediaEntryUserObjectPermission,
@@ -162,6 +163,8 @@ class BenchData:
     permission_rows: int
     # Users with no role on the timed room yet, for timing real grants one after another.
     newcomers: list[int]
+    grant_terms: int = 0  # grants that end
+    ended_terms: int = 0  # of those, ended and not yet swept
 
     @property
     def users(self) -> dict[str, User]:
@@ -187,6 +190,7 @@ def seed(scale: float = 1.0) -> BenchData:
             rng, sizes, showcase, owner, others, groups[MEMBER_GROUPS:]
         )
         rows += showcase_rows
+        grant_terms, ended_terms = _seed_terms(rng)
         # Rows went in in bulk, past the services: the access rule's read model is built
         # from them, as `manage.py access_rebuild` does.
         access.rebuild()
@@ -201,6 +205,8 @@ def seed(scale: float = 1.0) -> BenchData:
         member_visible_entries=member_visible,
         permission_rows=rows,
         newcomers=[person.pk for person in others if person.pk not in granted][:NEWCOMERS],
+        grant_terms=grant_terms,
+        ended_terms=ended_terms,
     )
 
 
@@ -385,6 +391,44 @@ def _seed_grants(
 
 
 GuardianRow = type[MediaEntryUserObjectPermission] | type[MediaEntryGroupObjectPermission]
+
+# Of the grants, the share that ends: most some weeks ahead, some within days, and a few
+# already ended but not yet swept (the rule's slow path, which reads their terms).
+TERM_SHARE = 0.2
+ENDED_SHARE = 0.02
+
+
+def _seed_terms(rng: random.Random) -> tuple[int, int]:
+    """Give a share of every grant an end (GrantTerm), as owners set them. Returns how
+    many grants end, and how many of those have ended already."""
+    roles = {permission.pk: role for role, permission in _permissions().items()}
+    now = datetime.now(UTC)  # ends are relative to the bench run, which reads the clock
+    terms = []
+    for model, holder in (
+        (MediaEntryUserObjectPermission, "user_id"),
+        (MediaEntryGroupObjectPermission, "group_id"),
+    ):
+        grants = model.objects.order_by("pk").values_list(
+            holder, "permission_id", "content_object_id"
+        )
+        for holder_id, permission_id, entry_id in grants:
+            draw = rng.random()
+            if draw >= TERM_SHARE:
+                continue
+            if draw < ENDED_SHARE:
+                ends = now - timedelta(hours=rng.randint(1, 48))
+            else:
+                ends = now + timedelta(days=rng.randint(1, 90))
+            terms.append(
+                GrantTerm(
+                    entry_id=entry_id,
+                    role=roles[permission_id],
+                    ends_at=ends,
+                    **{holder: holder_id},
+                )
+            )
+    GrantTerm.objects.bulk_create(terms, batch_size=BATCH_SIZE)
+    return len(terms), sum(1 for term in terms if term.ends_at and term.ends_at <= now)
 
 
 def _insert(model: GuardianRow, holder: str, rows: Iterable[tuple[int, int, int]]) -> None:

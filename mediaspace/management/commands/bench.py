@@ -397,6 +397,8 @@ class Command(BaseCommand):
                 "rooms": bench.rooms,
                 "member_visible_entries": bench.member_visible_entries,
                 "permission_rows": bench.permission_rows,
+                "grant_terms": bench.grant_terms,
+                "ended_terms": bench.ended_terms,
             },
             "seed_seconds": round(seed_seconds, 2),
             "samples": samples,
@@ -439,7 +441,8 @@ class Command(BaseCommand):
             f"{sizes.groups:,} groups, {sizes.entries:,} entries ({sizes.owner_entries:,} "
             f"owned by {OWNER_USERNAME}), {bench.rooms:,} rooms, "
             f"{bench.permission_rows:,} permission rows; {MEMBER_USERNAME} sees "
-            f"{bench.member_visible_entries:,} entries through {bench_data.MEMBER_GROUPS} groups."
+            f"{bench.member_visible_entries:,} entries through {bench_data.MEMBER_GROUPS} groups; "
+            f"{bench.grant_terms:,} grants end ({bench.ended_terms:,} ended, not yet swept)."
         )
 
     def print_report(self, report: dict[str, Any]) -> None:
