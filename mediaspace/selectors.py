@@ -646,3 +646,52 @@ def principals_suggest(
         )
         suggestions.insert(0, found)
     return suggestions[:limit]
+
+
+# Where access comes from ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """What one person may do with an entry, and why: the Check access answer."""
+
+    person: User
+    why: access.Why
+    sees: bool
+    powers: list[str]
+
+
+def powers_of(entry: MediaEntry, roles: frozenset[Role], module_on: bool) -> list[str]:
+    """Return what these roles let someone do with the entry, in words."""
+    found = Access(entry, roles, moderation_on=module_on)
+    if found.is_owner:
+        return ["everything: edit, publish, delete and manage who has access"]
+    powers = []
+    if found.can_edit:
+        powers.append("edit the details and manage moderators")
+    if found.can_publish:
+        powers.append("change the publishing status")
+    if entry.is_room and module_on:
+        if found.is_host or Role.ROOM_MODERATOR in roles:
+            powers.append("run the room: start, end, lock and remove people")
+        if found.is_host or Role.CHAT_MODERATOR in roles:
+            powers.append("moderate the chat")
+    return powers
+
+
+def explanation(entry: MediaEntry, person: User) -> Explanation:
+    """Return what the person may do with the entry and every path it comes by (two
+    queries, three when a path has ends)."""
+    why = access.why(entry, person)
+    return Explanation(
+        person=person,
+        why=why,
+        sees=access.sees(why.roles, entry.status),
+        powers=powers_of(entry, why.roles, why.module_on),
+    )
+
+
+def people_found(entry: MediaEntry, query: str) -> list[Suggestion]:
+    """Return the people the Check access box finds: as Select users finds them, owner
+    included, groups left out."""
+    return [found for found in principals_suggest(entry, query) if found.kind == "user"]

@@ -557,3 +557,48 @@ def _remove_confirmation(
     if request.htmx:
         template += "#remove-form" if title_id else "#remove-dialog"
     return render(request, template, context)
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def access_why(request: AuthenticatedHttpRequest, entry_id: int, user_id: int) -> HttpResponse:
+    """Say what one person may do with the entry and where each role comes from: a row's
+    "Where access comes from", and Check access's answer (hosts only)."""
+    access = permissions.get_entry_for_user(request.user, entry_id, need="can_manage_roles")
+    person = get_object_or_404(User, pk=user_id)
+    context = {
+        "access": access,
+        "entry": access.entry,
+        "tab": "roles",
+        "explained": selectors.explanation(access.entry, person),
+    }
+    template = "mediaspace/access_why.html"
+    return render(request, template + "#why" if request.htmx else template, context)
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def access_check(request: AuthenticatedHttpRequest, entry_id: int) -> HttpResponse:
+    """Check access: find a person by name, then say what they may do here and why."""
+    access = permissions.get_entry_for_user(request.user, entry_id, need="can_manage_roles")
+    query = request.GET.get("who", "").strip()[:100]
+    found = selectors.people_found(access.entry, query) if query else []
+    context: dict = {
+        "access": access,
+        "entry": access.entry,
+        "tab": "roles",
+        "who": query,
+        "found": found,
+        "error": "",
+    }
+    if not query:
+        context["error"] = "Type a name, username or email."
+    elif len(query.replace(" ", "")) < 2:
+        context["error"] = "Type at least two letters."
+    elif not found:
+        context["error"] = f"No one matches “{query}”. Try part of their name, username or email."
+    elif len(found) == 1:
+        person = User.objects.get(pk=found[0].pk)
+        context["explained"] = selectors.explanation(access.entry, person)
+    template = "mediaspace/access_why.html"
+    return render(request, template + "#check-form" if request.htmx else template, context)

@@ -6,6 +6,7 @@ from django import template
 from django.template import engines
 from markupsafe import Markup
 
+from mediaspace import permissions, terms
 from mediaspace.forms import ROLE_HELP
 from mediaspace.models import Role
 
@@ -30,3 +31,21 @@ def jinja(context: template.Context, template_name: str, **values: Any) -> Marku
     """
     rows = engines["jinja2"].get_template(template_name)
     return Markup(rows.render(values, request=context.get("request")))
+
+
+@register.filter
+def sorted_roles(roles: Any) -> list[Role]:
+    """Return roles strongest first (Role's order)."""
+    return permissions.sorted_roles(roles)
+
+
+@register.filter
+def get_item(mapping: Any, key: Any) -> Any:
+    """Return mapping[key], or None."""
+    return mapping.get(key) if mapping else None
+
+
+@register.filter
+def until_label(end: Any) -> str:
+    """Return when a grant ends, in words: "until 12 Jan"."""
+    return terms.until_label(end)
