@@ -544,6 +544,24 @@ PATHS = f"""
     SELECT 2, 0, '', CASE WHEN {MODULE_ON} THEN 1 ELSE 0 END, 0
     ORDER BY 1, 3, 2"""
 
+# A search of the Roles & permissions tab also finds people who hold roles only through
+# groups (granted one of %(wanted)s, not ended): members of the entry's groups matching the
+# words, without a row of their own, each with the group's name and roles; first %(limit)s
+# rows by name. Group members are listed only when a search names them.
+MEMBERS_FOUND = f"""
+    SELECT u.id, u.username, u.first_name, u.last_name, u.email, u.display_name,
+           g.id, g.name, {LIVE["group"]} AS roles
+    FROM mediaspace_entryaccess a
+    JOIN accounts_user_groups m ON m.group_id = a.group_id
+    JOIN accounts_user u ON u.id = m.user_id
+    JOIN auth_group g ON g.id = a.group_id
+    WHERE a.entry_id = %(entry)s AND a.group_id IS NOT NULL
+      AND ({LIVE["group"]} & %(wanted)s) <> 0{_words(USER_TEXT)}
+      AND NOT EXISTS (SELECT 1 FROM mediaspace_entryaccess own
+                      WHERE own.entry_id = a.entry_id AND own.user_id = u.id)
+    ORDER BY LOWER(u.display_name || u.username), u.id, LOWER(g.name), g.id
+    LIMIT %(limit)s"""
+
 # The latest grants, changes and removals on an entry, newest first, with who made them.
 ACTIVITY = """
     SELECT c.principal_name, c.before, c.after, c.created_at, c.reason, c.before_ends,
@@ -1041,6 +1059,30 @@ def why(entry: MediaEntry, user: User) -> Why:
         )
     held = roles_held([bits for _, _, _, bits, _ in grants], module_on=on)
     return Why(held, paths, on)
+
+
+def members_found(
+    entry: MediaEntry, *, words: Sequence[str], wanted: Iterable[Role] | None, limit: int
+) -> list[tuple[User, list[tuple[int, str, tuple[Role, ...]]]]]:
+    """Return the people a search of the tab finds who hold roles only through groups, with
+    each group (id, name, roles) they hold them through (MEMBERS_FOUND: one query)."""
+    params = {
+        "entry": entry.pk,
+        "wanted": GRANTED_BITS & (bits_of(wanted) if wanted is not None else ALL_BITS),
+        "limit": limit * 4,
+        **_now_param(),
+        **_search_params(words),
+    }
+    found: dict[int, tuple[User, list[tuple[int, str, tuple[Role, ...]]]]] = {}
+    # In the model's order of fields, as from_db takes them.
+    fields = ("id", "username", "first_name", "last_name", "email", "display_name")
+    for row in _run(MEMBERS_FOUND, params):
+        if row[0] not in found:
+            if len(found) == limit:
+                break
+            found[row[0]] = (User.from_db(connection.alias, fields, row[:6]), [])
+        found[row[0]][1].append((row[6], row[7], roles_of(row[8] & GRANTED_BITS)))
+    return list(found.values())
 
 
 class Activity(NamedTuple):

@@ -695,3 +695,18 @@ def people_found(entry: MediaEntry, query: str) -> list[Suggestion]:
     """Return the people the Check access box finds: as Select users finds them, owner
     included, groups left out."""
     return [found for found in principals_suggest(entry, query) if found.kind == "user"]
+
+
+MEMBERS_FOUND_LIMIT = 10
+
+
+def members_through_groups(
+    entry: MediaEntry, state: AccessListState
+) -> list[tuple[User, list[tuple[int, str, tuple[Role, ...]]]]]:
+    """Return the people a search of the tab finds who hold roles only through its groups,
+    with the groups (up to MEMBERS_FOUND_LIMIT people; none unless searched)."""
+    if not state.words:
+        return []
+    return access.members_found(
+        entry, words=state.words, wanted=state.wanted, limit=MEMBERS_FOUND_LIMIT
+    )

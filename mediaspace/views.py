@@ -252,6 +252,7 @@ def _roles_context(
         "roles_url": roles_url,
         "next_url": f"{roles_url}?{urlencode({k: v for k, v in query.items() if v})}",
         "rows": page.rows,
+        "via_groups": selectors.members_through_groups(access.entry, state),
     }
 
 

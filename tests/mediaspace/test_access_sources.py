@@ -186,10 +186,54 @@ def test_check_access_says_what_is_wrong_next_to_the_field(as_olivia, room, who,
     assert f'<p class="field-error" id="check-error">{message}</p>' in html
 
 
-def test_check_access_without_htmx_is_a_page_and_is_for_hosts_only(
-    as_olivia, as_rita, room, tara
-):
+def test_check_access_without_htmx_is_a_page_and_is_for_hosts_only(as_olivia, as_rita, room, tara):
     page = as_olivia.get(check_url(room), {"who": "tara"})
     assert page.status_code == 200 and b"<html" in page.content
     assert b'<h2 id="check-title">Check access</h2>' in page.content
     assert as_rita.get(check_url(room), {"who": "tara"}).status_code == 403
+
+
+def test_searching_the_tab_finds_people_who_hold_roles_only_through_groups(
+    as_olivia, room, tara, assistants, paula
+):
+    assistants.user_set.add(paula)  # Paula has her own row: listed as such, not again
+    services.access_add(actor=None, entry=room, principal=paula, roles=[Role.CO_VIEWER])
+    services.access_add(
+        actor=None,
+        entry=room,
+        principal=assistants,
+        roles=[Role.ROOM_MODERATOR, Role.CHAT_MODERATOR],
+    )
+    roles = reverse("media_roles", args=[room.pk])
+
+    unsearched = as_olivia.get(roles).content.decode()
+    assert "Tara Thompson" not in unsearched  # members are not listed otherwise
+
+    found = " ".join(as_olivia.get(roles, {"q": "tara"}).content.decode().split())
+    assert "Also through groups" in found
+    assert (
+        'Tara Thompson</span> <span class="muted small">tara@example.com</span> — via'
+        " <strong>Teaching Assistants</strong>: Room moderator, Chat moderator" in found
+    )
+    assert "No users or groups match" not in found
+    paula_search = as_olivia.get(roles, {"q": "paula"}).content.decode()
+    assert "Also through groups" not in paula_search
+
+    # The permission filter applies to the paths too.
+    filtered = as_olivia.get(roles, {"q": "tara", "role": "co-viewer"}).content.decode()
+    assert "Also through groups" not in filtered
+
+
+def test_a_search_through_groups_costs_one_query(room, tara, django_assert_num_queries):
+    from accounts.models import User
+    from mediaspace.access import members_found
+
+    for number in range(8):
+        group = GroupFactory(name=f"Section {number}")
+        group.user_set.add(tara, *UserFactory.create_batch(3))
+        services.access_add(actor=None, entry=room, principal=group, roles=[Role.CHAT_MODERATOR])
+
+    with django_assert_num_queries(1):
+        found = members_found(room, words=["tara"], wanted=None, limit=10)
+    assert [(person.pk, len(groups)) for person, groups in found] == [(tara.pk, 8)]
+    assert isinstance(found[0][0], User)
