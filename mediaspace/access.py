@@ -878,7 +878,8 @@ def users_roles(
     held: dict[int, list[int]] = {}
     for bits, *_, user_id in _lived(rows):
         held.setdefault(user_id, []).append(bits)
-    return {user_id: roles_held(bits, module_on=module_on) for user_id, bits in held.items()}
+    found = {user_id: roles_held(bits, module_on=module_on) for user_id, bits in held.items()}
+    return {user_id: roles for user_id, roles in found.items() if roles}
 
 
 def module_on() -> bool:

@@ -287,7 +287,8 @@ def access_add(
     ends: End = None,
 ) -> AccessChange | None:
     """Add `roles`, ending at `ends` (None: lasting), to what the user or group already
-    holds; never removes a role nor brings its end nearer."""
+    holds; never removes a role nor brings an instant's end nearer (see _later for a
+    session's end)."""
     roles = frozenset(roles)
     if not roles:
         raise ValidationError("Choose at least one permission.", code="no_roles")
