@@ -370,6 +370,43 @@ class AccessEditForm(EndsForm):
         return data
 
 
+class TransferForm(forms.Form):
+    """Give the entry to another person: the Transfer ownership dialog (owner only)."""
+
+    principals = PrincipalsField(label="New owner")
+    keep = forms.BooleanField(
+        required=False, initial=True, label="Keep Co-editor access for me after the transfer"
+    )
+
+    def __init__(self, *args, entry: MediaEntry, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["principals"]
+        assert isinstance(field, PrincipalsField)
+        field.entry = entry
+        field.error_messages = field.error_messages | {
+            "required": "Choose the person who will own it.",
+            "owner": "You own it already: choose someone else.",
+            "inactive": "{name} is inactive and cannot own media.",
+        }
+
+    def clean_principals(self) -> User:
+        principals = self.cleaned_data["principals"]
+        if len(principals) != 1:
+            raise forms.ValidationError("Choose one person: media has a single owner.")
+        if isinstance(principals[0], Group):
+            raise forms.ValidationError("Ownership goes to a person, not a group.")
+        return principals[0]
+
+    def selected(self) -> list[dict[str, str]]:
+        return AccessAddForm.selected(self)  # type: ignore[arg-type]
+
+    @property
+    def principals_field(self) -> PrincipalsField:
+        field = self.fields["principals"]
+        assert isinstance(field, PrincipalsField)
+        return field
+
+
 class RoomCreateForm(forms.ModelForm):
     class Meta:
         model = MediaEntry

@@ -27,6 +27,9 @@ urlpatterns = [
         name="moderators_add",
     ),
     path("media/<id:entry_id>/roles/check/", views.access_check, name="access_check"),
+    path(
+        "media/<id:entry_id>/roles/transfer/", views.ownership_transfer, name="ownership_transfer"
+    ),
     path("media/<id:entry_id>/roles/why/<id:user_id>/", views.access_why, name="access_why"),
     path(
         "media/<id:entry_id>/roles/<str:kind>/<id:principal_id>/edit/",

@@ -357,6 +357,7 @@ class AccessChange(models.Model):
     class Reason(models.TextChoices):
         CHANGE = "change", "Changed"  # by a person, or an operator's tooling
         EXPIRED = "expired", "Expired"  # a grant's end came; no one acted
+        TRANSFER = "transfer", "Ownership transferred"
 
     entry = models.ForeignKey(MediaEntry, on_delete=models.CASCADE, related_name="access_changes")
     actor = models.ForeignKey(

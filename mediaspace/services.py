@@ -482,3 +482,57 @@ def session_grants_end(entry: MediaEntry) -> int:
             )
             ended += 1
     return ended
+
+
+@transaction.atomic
+def ownership_transfer(
+    *, actor: User, entry: MediaEntry, new_owner: User | Group, keep_co_editor: bool = True
+) -> MediaEntry:
+    """Make `new_owner` the entry's owner (the owner only). By default the old owner keeps
+    Co-editor; the new owner's own grants are folded into ownership. Both changes are in
+    the audit log ("Ownership transferred"). Refused: a group, an inactive person, the
+    owner themselves, or someone not the owner asking (a second submit, say)."""
+    access.lock_entry(entry.pk)
+    entry.refresh_from_db(fields=["owner"])
+    if entry.owner_id != actor.pk:
+        raise ValidationError(
+            f"Only the owner can transfer “{entry.name}”, and {actor} no longer owns it.",
+            code="not_owner",
+        )
+    if isinstance(new_owner, Group):
+        raise ValidationError("Ownership goes to a person, not a group.", code="group")
+    if new_owner.pk == actor.pk:
+        raise ValidationError("You own it already: choose someone else.", code="self")
+    if not new_owner.is_active:
+        raise ValidationError(f"{new_owner} is inactive and cannot own media.", code="inactive")
+    _, held = access.entry_for_change(entry, new_owner)
+    held = _ended_remove(entry, new_owner, held)
+    transfer = AccessChange.Reason.TRANSFER
+    # The new owner's grants give way to ownership (the owner holds Owner alone).
+    change = AccessChange(
+        entry=entry,
+        actor=actor,
+        user=new_owner,
+        principal_name=_principal_name(new_owner),
+        before=[role.value for role in permissions.sorted_roles(held)],
+        after=[Role.OWNER.value],
+        before_ends=_ends_text(held),
+        reason=transfer,
+    )
+    permissions.roles_change(entry, new_owner, before=held, after={}, change=change)
+    # The old owner's row becomes a co-editor's, or goes.
+    kept: dict[Role, End] = {Role.CO_EDITOR: None} if keep_co_editor else {}
+    change = AccessChange(
+        entry=entry,
+        actor=actor,
+        user=actor,
+        principal_name=_principal_name(actor),
+        before=[Role.OWNER.value],
+        after=[role.value for role in kept],
+        reason=transfer,
+    )
+    permissions.roles_change(entry, actor, before={}, after=kept, change=change)
+    entry.owner = new_owner
+    entry.save(update_fields=["owner"])
+    access.owner_write(entry)
+    return entry

@@ -29,6 +29,7 @@ from mediaspace.forms import (
     MediaDetailsForm,
     MediaStatusForm,
     MyMediaFilterForm,
+    TransferForm,
     principal_key,
 )
 from mediaspace.models import AccessChange, MediaEntry
@@ -603,3 +604,38 @@ def access_check(request: AuthenticatedHttpRequest, entry_id: int) -> HttpRespon
         context["explained"] = selectors.explanation(access.entry, person)
     template = "mediaspace/access_why.html"
     return render(request, template + "#check-form" if request.htmx else template, context)
+
+
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
+def ownership_transfer(request: AuthenticatedHttpRequest, entry_id: int) -> HttpResponse:
+    """Give the entry to another person: the Transfer ownership dialog (owner only)."""
+    access = permissions.get_entry_for_user(request.user, entry_id, need="can_transfer")
+    entry = access.entry
+    form = TransferForm(request.POST or None, entry=entry)
+    if request.method == "POST" and form.is_valid():
+        new_owner = form.cleaned_data["principals"]
+        keep = form.cleaned_data["keep"]
+        try:
+            services.ownership_transfer(
+                actor=request.user, entry=entry, new_owner=new_owner, keep_co_editor=keep
+            )
+        except ValidationError as error:
+            form.add_error("principals", error)
+        else:
+            kept = " You are now a co-editor." if keep else ""
+            messages.success(request, f"{new_owner} now owns “{entry.name}”.{kept}")
+            target = reverse("media_roles", args=[entry.pk]) if keep else reverse("my_media")
+            if request.htmx:
+                return HttpResponseClientRedirect(target)
+            return redirect(target)
+    context = {
+        "access": access,
+        "entry": entry,
+        "form": form,
+        "selected": form.selected() if form.is_bound else [],
+    }
+    template = "mediaspace/access_transfer.html"
+    if request.htmx:
+        template += "#transfer-form" if request.method == "POST" else "#transfer-dialog"
+    return render(request, template, context)
