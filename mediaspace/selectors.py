@@ -14,6 +14,7 @@ from datetime import datetime
 
 from django.contrib.auth.models import Group
 from django.db.models import Count, Q
+from django.utils import timezone
 
 from accounts.models import User, search_words
 from mediaspace import access, permissions, terms
@@ -710,3 +711,86 @@ def members_through_groups(
     return access.members_found(
         entry, words=state.words, wanted=state.wanted, limit=MEMBERS_FOUND_LIMIT
     )
+
+
+# Copy permissions from another entry ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CopyItem:
+    """A user or group whose grants on the source the copy adds to the entry."""
+
+    principal: User | Group
+    roles: tuple[Role, ...]  # what the copy adds (never what the entry grants already)
+    ends: Mapping[Role, datetime | access.Until]  # as on the source, for those that end
+
+    @property
+    def kind(self) -> str:
+        return "group" if isinstance(self.principal, Group) else "user"
+
+
+@dataclass(frozen=True)
+class CopyPlan:
+    """What copying a source's grants to an entry would add, and who it leaves out."""
+
+    source: MediaEntry
+    items: list[CopyItem]
+    skipped: list[str]  # why someone on the source is left out, one line each
+
+
+def copy_plan(
+    entry: MediaEntry, source: MediaEntry, scope: Iterable[Role], *, module_on: bool
+) -> CopyPlan:
+    """Return what copying `source`'s grants within `scope` (the actor's manageable roles)
+    to `entry` would add: roles the entry does not grant them yet, with the source's ends.
+    Moderator roles go only to a room while the module is on; the entry's owner and
+    inactive people are left out. A few queries, whatever the number of grants."""
+    scope = set(scope)
+    if not (entry.is_room and module_on):
+        scope -= set(permissions.MODERATOR_ROLES)
+    held = access.holders_of(source, scope)
+    users = User.objects.in_bulk([pk for kind, pk in held if kind == "user"])
+    groups = Group.objects.in_bulk([pk for kind, pk in held if kind == "group"])
+    current = access.holders_roles(
+        entry,
+        user_ids=[pk for kind, pk in held if kind == "user"],
+        group_ids=[pk for kind, pk in held if kind == "group"],
+    )
+    ends = access.terms_of(source, held)
+    now = timezone.now()
+    items, skipped = [], []
+    for key, roles in held.items():
+        principal: User | Group | None = (users if key[0] == "user" else groups).get(key[1])
+        if principal is None:
+            continue
+        if isinstance(principal, User) and principal.pk == entry.owner_id:
+            skipped.append(f"{principal.name} owns this entry already.")
+            continue
+        if isinstance(principal, User) and not principal.is_active:
+            skipped.append(f"{principal.name} is inactive.")
+            continue
+        adding = tuple(role for role in roles if role not in current.get(key, ()))
+        if not adding:
+            continue
+        term = {
+            role: end
+            for role, end in ends.get(key, {}).items()
+            if role in adding and not (isinstance(end, datetime) and end <= now)
+        }
+        items.append(CopyItem(principal, adding, term))
+    items.sort(key=lambda item: (item.kind == "user", access.holder_key(item.principal)))
+    return CopyPlan(source, items, skipped)
+
+
+def copy_sources(user: User, entry: MediaEntry, query: str, limit: int = 8) -> list[MediaEntry]:
+    """Return entries the user manages (owns or co-edits), other than `entry`, whose text
+    has every word of the query; by name."""
+    words = search_words(query)[: access.SEARCH_WORDS]
+    found = access.my_media(
+        user,
+        wanted=[Role.OWNER, Role.CO_EDITOR],
+        sort="name",
+        words=words,
+        stop=limit + 1,
+    )
+    return [row.entry for row in found.rows if row.entry.pk != entry.pk][:limit]

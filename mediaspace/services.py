@@ -536,3 +536,29 @@ def ownership_transfer(
     entry.save(update_fields=["owner"])
     access.owner_write(entry)
     return entry
+
+
+@transaction.atomic
+def access_copy(
+    *, actor: User, entry: MediaEntry, items: Iterable[tuple[User | Group, Terms]]
+) -> list[AccessChange]:
+    """Add to the entry each user's or group's roles with their ends (a copy from another
+    entry: selectors.copy_plan); all or nothing, never removing anything. One record per
+    user or group and end."""
+    changes = []
+    for principal, terms in items:
+        by_end: dict[End, set[Role]] = {}
+        for role, end in terms.items():
+            by_end.setdefault(end, set()).add(role)
+        for end, roles in by_end.items():
+            change = access_add(
+                actor=actor,
+                entry=entry,
+                principal=principal,
+                roles=roles,
+                moderators=bool(roles & set(permissions.MODERATOR_ROLES)),
+                ends=end,
+            )
+            if change is not None:
+                changes.append(change)
+    return changes

@@ -639,3 +639,63 @@ def ownership_transfer(request: AuthenticatedHttpRequest, entry_id: int) -> Http
     if request.htmx:
         template += "#transfer-form" if request.method == "POST" else "#transfer-dialog"
     return render(request, template, context)
+
+
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
+def access_copy(request: AuthenticatedHttpRequest, entry_id: int) -> HttpResponse:
+    """Copy permissions from another entry the user manages: find it, see what would be
+    added (never removed), confirm (owner and co-editors, within the roles they manage)."""
+    access = permissions.get_entry_for_user(request.user, entry_id, need="can_manage_roles")
+    entry = access.entry
+    scope = access.manageable_roles
+    data = request.POST if request.method == "POST" else request.GET
+    query = data.get("q", "").strip()[:100]
+    context: dict = {"access": access, "entry": entry, "q": query, "error": "", "plan": None}
+    source_text = data.get("source", "")
+    if source_text:
+        source, error = _copy_source(request.user, entry, source_text)
+        if source is None:
+            context["error"] = error
+        else:
+            plan = selectors.copy_plan(entry, source, scope, module_on=access.moderation_on)
+            context["plan"] = plan
+            if request.method == "POST":
+                try:
+                    changes = services.access_copy(
+                        actor=request.user,
+                        entry=entry,
+                        items=[
+                            (item.principal, {role: item.ends.get(role) for role in item.roles})
+                            for item in plan.items
+                        ],
+                    )
+                except ValidationError as error:
+                    context["error"] = " ".join(error.messages)
+                else:
+                    count = len({(change.user_id, change.group_id) for change in changes})
+                    what = "1 user or group" if count == 1 else f"{count} users and groups"
+                    messages.success(request, f"Copied from “{source.name}”: {what} gained access.")
+                    return _roles_changed(request, access, changes)
+    elif request.method == "POST":
+        context["error"] = "Choose the entry to copy from."
+    if not context["plan"]:
+        context["sources"] = selectors.copy_sources(request.user, entry, query)
+    template = "mediaspace/access_copy.html"
+    if request.htmx:
+        template += "#copy-body" if request.htmx.target == "copy-body" else "#copy-dialog"
+    return render(request, template, context)
+
+
+def _copy_source(user: User, entry: MediaEntry, text: str) -> tuple[MediaEntry | None, str]:
+    """Return the entry to copy from named by `text` (an id), or None and why not."""
+    refused = "You can only copy from media you own or co-edit."
+    if not text.isdigit() or len(text) > 18:
+        return None, refused
+    if int(text) == entry.pk:
+        return None, "Pick another entry: this is the one you are copying to."
+    try:
+        found = permissions.get_entry_for_user(user, int(text), need="can_manage_roles")
+    except (Http404, PermissionDenied):
+        return None, refused
+    return found.entry, ""
