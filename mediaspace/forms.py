@@ -11,7 +11,7 @@ from django.http import QueryDict
 from accounts.models import User
 from mediaspace import terms
 from mediaspace.access import SESSION_END, End, Until
-from mediaspace.models import ExpiryPolicy, MediaEntry
+from mediaspace.models import AccessChange, ExpiryPolicy, MediaEntry
 from mediaspace.permissions import Role
 from mediaspace.services import KEEP, Ends
 
@@ -419,3 +419,39 @@ class RoomCreateForm(forms.ModelForm):
         if not name:
             raise forms.ValidationError("Give the room a name.", code="required")
         return name
+
+
+class ActivityFilterForm(forms.Form):
+    """The audit log's filters on an entry's Activity page: person or group, role, kind of
+    change and dates, read from the URL."""
+
+    who = forms.CharField(required=False, max_length=100, label="Person or group")
+    role = forms.ChoiceField(
+        required=False,
+        label="Role",
+        choices=[("", "Any role"), *((role.value, role.label) for role in Role)],
+    )
+    reason = forms.ChoiceField(
+        required=False,
+        label="Kind of change",
+        choices=[("", "Any change"), *AccessChange.Reason.choices],
+    )
+    since = forms.DateField(
+        required=False,
+        label="From",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "Enter a date such as 2027-01-12."},
+    )
+    until = forms.DateField(
+        required=False,
+        label="To",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "Enter a date such as 2027-01-12."},
+    )
+
+    def clean(self) -> dict:
+        data = super().clean() or {}
+        since, until = data.get("since"), data.get("until")
+        if since and until and until < since:
+            self.add_error("until", "Pick a day on or after the From day.")
+        return data

@@ -27,6 +27,7 @@ urlpatterns = [
         name="moderators_add",
     ),
     path("media/<id:entry_id>/roles/check/", views.access_check, name="access_check"),
+    path("media/<id:entry_id>/roles/activity/", views.access_activity, name="access_activity"),
     path("media/<id:entry_id>/roles/copy/", views.access_copy, name="access_copy"),
     path(
         "media/<id:entry_id>/roles/transfer/", views.ownership_transfer, name="ownership_transfer"

@@ -92,6 +92,10 @@ class Access:
         return self.is_owner
 
     @property
+    def can_export_activity(self) -> bool:
+        return self.is_owner
+
+    @property
     def can_manage_collaborators(self) -> bool:
         return self.is_owner
 
@@ -130,6 +134,7 @@ REFUSALS = {
     "can_publish": "Only the owner and co-publishers can change the publishing status of “{name}”.",
     "can_delete": "Only the owner can delete “{name}”.",
     "can_transfer": "Only the owner can transfer the ownership of “{name}”.",
+    "can_export_activity": "Only the owner can download the activity of “{name}”.",
     "can_manage_roles": "Only the owner and co-editors can manage who has access to “{name}”.",
     "can_manage_collaborators": "Only the owner can add or change the collaborators of “{name}”.",
     "can_manage_moderators": "Only the owner and co-editors can manage the moderators of “{name}”.",

@@ -10,10 +10,11 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from dataclasses import field as default
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib.auth.models import Group
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from accounts.models import User, search_words
@@ -794,3 +795,37 @@ def copy_sources(user: User, entry: MediaEntry, query: str, limit: int = 8) -> l
         stop=limit + 1,
     )
     return [row.entry for row in found.rows if row.entry.pk != entry.pk][:limit]
+
+
+# The audit log of an entry, filtered ------------------------------------------------
+
+ACTIVITY_PAGE_SIZE = 50
+
+
+def activity_changes(entry: MediaEntry, filters: dict) -> QuerySet[AccessChange]:
+    """Return the entry's changes of access matching the Activity page's filters (valid
+    ones: forms.ActivityFilterForm), newest first, with their actors."""
+    changes = AccessChange.objects.filter(entry=entry).select_related("actor")
+    if filters.get("who"):
+        changes = changes.filter(principal_name__icontains=filters["who"])
+    if filters.get("role"):
+        mentioned = f'"{filters["role"]}"'
+        changes = changes.annotate(
+            before_text=Cast("before", TextField()), after_text=Cast("after", TextField())
+        ).filter(Q(before_text__contains=mentioned) | Q(after_text__contains=mentioned))
+    if filters.get("reason"):
+        changes = changes.filter(reason=filters["reason"])
+    if filters.get("since"):
+        changes = changes.filter(created_at__gte=terms.end_of_day(filters["since"]) - DAY)
+    if filters.get("until"):
+        changes = changes.filter(created_at__lt=terms.end_of_day(filters["until"]))
+    return changes.order_by("-created_at", "-id")
+
+
+DAY = timedelta(days=1)
+
+
+def activity_item(change: AccessChange) -> ActivityItem:
+    """Return the Activity list's item for an audit record (its actor loaded)."""
+    actor = change.actor.name if change.actor else ACTIVITY_NO_ACTOR
+    return ActivityItem.of(change, actor)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import csv
+import re
 from collections.abc import Callable
 from dataclasses import replace
 from urllib.parse import urlencode
@@ -7,7 +9,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse, JsonResponse, QueryDict
+from django.http import Http404, HttpResponse, JsonResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -26,6 +28,7 @@ from mediaspace.forms import (
     TYPE_CHOICES,
     AccessAddForm,
     AccessEditForm,
+    ActivityFilterForm,
     MediaDetailsForm,
     MediaStatusForm,
     MyMediaFilterForm,
@@ -699,3 +702,66 @@ def _copy_source(user: User, entry: MediaEntry, text: str) -> tuple[MediaEntry |
     except (Http404, PermissionDenied):
         return None, refused
     return found.entry, ""
+
+
+@require_GET
+def access_activity(request: AuthenticatedHttpRequest, entry_id: int) -> HttpResponse:
+    """The entry's audit log with filters (hosts), and its CSV download (the owner)."""
+    export = request.GET.get("format") == "csv"
+    need = "can_export_activity" if export else "can_manage_roles"
+    access = permissions.get_entry_for_user(request.user, entry_id, need=need)
+    form = ActivityFilterForm(request.GET)
+    filters = form.cleaned_data if form.is_valid() else {}
+    changes = selectors.activity_changes(access.entry, filters)
+    if export:
+        return _activity_csv(access.entry, changes)
+    shown = list(changes[: selectors.ACTIVITY_PAGE_SIZE + 1])
+    query = request.GET.copy()
+    query["format"] = "csv"
+    context = {
+        "access": access,
+        "entry": access.entry,
+        "tab": "roles",
+        "form": form,
+        "items": [
+            selectors.activity_item(change) for change in shown[: selectors.ACTIVITY_PAGE_SIZE]
+        ],
+        "more": len(shown) > selectors.ACTIVITY_PAGE_SIZE,
+        "csv_url": f"{request.path}?{query.urlencode()}",
+    }
+    return render(request, "mediaspace/activity.html", context)
+
+
+def _activity_csv(entry: MediaEntry, changes) -> StreamingHttpResponse:
+    """Return every change matching the filters as CSV, streamed (the owner's download)."""
+    columns = ("when", "user or group", "kind", "before", "after", "changed by", "change")
+
+    class Echo:
+        def write(self, value: str) -> str:
+            return value
+
+    writer = csv.writer(Echo())
+
+    def cell(value: str) -> str:
+        # A name starting with = + - or @ would run as a formula in a spreadsheet.
+        return f"'{value}" if value[:1] in ("=", "+", "-", "@") else value
+
+    def rows():
+        yield writer.writerow(columns)
+        for change in changes.iterator(chunk_size=500):
+            yield writer.writerow(
+                (
+                    change.created_at.isoformat(),
+                    cell(change.principal_name),
+                    "group" if change.group_id else "user",
+                    ", ".join(terms.role_label(role, change.before_ends) for role in change.before),
+                    ", ".join(terms.role_label(role, change.after_ends) for role in change.after),
+                    cell(change.actor.name) if change.actor else "",
+                    change.get_reason_display(),
+                )
+            )
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    name = re.sub(r"[^A-Za-z0-9]+", "-", entry.name).strip("-")[:60] or "entry"
+    response["Content-Disposition"] = f'attachment; filename="activity-{entry.pk}-{name}.csv"'
+    return response

@@ -49,3 +49,9 @@ def get_item(mapping: Any, key: Any) -> Any:
 def until_label(end: Any) -> str:
     """Return when a grant ends, in words: "until 12 Jan"."""
     return terms.until_label(end)
+
+
+@register.filter
+def add_error_attrs(field: Any, auto_id: str) -> Any:
+    """Render a bound field marked invalid and described by its error."""
+    return field.as_widget(attrs={"aria-invalid": "true", "aria-describedby": f"{auto_id}-error"})
