@@ -163,16 +163,17 @@ ROLE_OF_TERM_BIT = (
     + " ".join(f"WHEN '{role.value}' THEN {bit}" for role, bit in ROLE_BITS.items())
     + " ELSE 0 END"
 )
-LIVE_ANY = f"""(CASE WHEN a.ends_at IS NULL OR a.ends_at > %(now)s THEN a.roles
+LIVE_OF = f"""(CASE WHEN a.ends_at IS NULL OR a.ends_at > %(now)s THEN a.roles
         ELSE a.roles & ~(SELECT COALESCE(SUM({ROLE_OF_TERM_BIT}), 0)
             FROM mediaspace_grantterm t
             WHERE t.entry_id = a.entry_id AND t.ends_at <= %(now)s
               AND {{holder}}) END)"""
 LIVE = {
-    "user": LIVE_ANY.format(holder="t.user_id = a.user_id"),
-    "group": LIVE_ANY.format(holder="t.group_id = a.group_id"),
-    "any": LIVE_ANY.format(holder="(t.user_id = a.user_id OR t.group_id = a.group_id)"),
+    "user": LIVE_OF.format(holder="t.user_id = a.user_id"),
+    "group": LIVE_OF.format(holder="t.group_id = a.group_id"),
 }
+# For a row that may be either: each kind's own, so that each finds its terms by its index.
+LIVE["any"] = f"(CASE WHEN a.user_id IS NOT NULL THEN {LIVE['user']} ELSE {LIVE['group']} END)"
 
 # The user's rows and their groups' rows, as they are now: the rule's "names them or a
 # group they are in now". `held(where)` narrows both arms (an entry, the bits that count:
@@ -474,9 +475,35 @@ def _holders_count(searched: bool) -> str:
 
 
 HOLDERS_COUNT = {searched: _holders_count(searched) for searched in (False, True)}
-# How many of a row's roles end (GrantTerm): whether the tab must read when.
+# How many of a row's roles end (GrantTerm): whether to read when.
 TERMS_COUNT = """(SELECT COUNT(*) FROM mediaspace_grantterm t
                     WHERE t.entry_id = a.entry_id AND t.{kind}_id = a.{kind}_id)"""
+# When each of a row's roles ends, as text ("role@end;..."; no end: a session's), for the
+# tab to show with no further query (terms_parse). The end is written in UTC with its
+# microseconds, as Python reads it back.
+END_TEXT = {
+    "sqlite": "t.ends_at",
+    "postgresql": "to_char(t.ends_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')",
+}["sqlite" if connection.vendor == "sqlite" else "postgresql"]
+TERMS_AGGREGATE = (
+    "group_concat({text}, ';')" if connection.vendor == "sqlite" else "string_agg({text}, ';')"
+).format(text=f"t.role || '@' || COALESCE({END_TEXT}, '')")
+TERMS_TEXT = f"""(SELECT {TERMS_AGGREGATE} FROM mediaspace_grantterm t
+                    WHERE t.entry_id = a.entry_id AND t.{{kind}}_id = a.{{kind}}_id)"""
+
+
+def terms_parse(text: str | None) -> dict[Role, datetime | Until]:
+    """Return the ends a TERMS_TEXT column gives, by role."""
+    ends: dict[Role, datetime | Until] = {}
+    for item in (text or "").split(";"):
+        if item:
+            role, _, end = item.partition("@")
+            ends[Role(role)] = (
+                datetime.fromisoformat(end).replace(tzinfo=UTC) if end else SESSION_END
+            )
+    return ends
+
+
 # The tab's page of rows after the cursor, each with the counts (with a search or not).
 HOLDERS_PAGE = {
     searched: f"""
@@ -487,7 +514,7 @@ HOLDERS_PAGE = {
                    g.name,
                    '' AS display_name, '' AS first_name, '' AS last_name, '' AS email,
                    (SELECT COUNT(*) FROM accounts_user_groups m WHERE m.group_id = a.group_id)
-                     AS members, {TERMS_COUNT.format(kind="group")}
+                     AS members, {TERMS_TEXT.format(kind="group")}
             FROM mediaspace_entryaccess a JOIN auth_group g ON g.id = a.group_id
             WHERE a.entry_id = %(entry)s AND a.group_id IS NOT NULL
               AND ({LIVE["group"]} & %(wanted)s) <> 0 AND {_after(0)}{_words(GROUP_TEXT)}
@@ -497,7 +524,7 @@ HOLDERS_PAGE = {
         SELECT * FROM (
             SELECT 1, a.user_id, a.holder_key, {LIVE["user"]}, u.username,
                    u.display_name, u.first_name, u.last_name, u.email, 0,
-                   {TERMS_COUNT.format(kind="user")}
+                   {TERMS_TEXT.format(kind="user")}
             FROM mediaspace_entryaccess a JOIN accounts_user u ON u.id = a.user_id
             WHERE a.entry_id = %(entry)s AND a.user_id IS NOT NULL
               AND ({LIVE["user"]} & %(wanted)s) <> 0 AND {_after(1)}{_words(USER_TEXT)}
@@ -1269,15 +1296,13 @@ def holders_page(
     """Return the first `limit` holders after `after` (groups, then people, by name key)
     and the tab's counts (HolderCounts).
 
-    One query, and another for the counts when there is no row to carry them.
+    One query (with each row's ends), and another for the counts when there is no row to
+    carry them.
     """
     params = _holder_params(entry, after=after, wanted=wanted, words=words) | {"limit": limit}
     rows = _run(HOLDERS_PAGE[bool(words)], params)
     if not rows:
         return [], holders_count(entry, after=after, wanted=wanted, words=words)
-    ends = terms_of(
-        entry, [("user" if row[0] else "group", row[1]) for row in rows[:limit] if row[10]]
-    )
     holders = []
     for row in rows[:limit]:
         kind, pk, key, bits, name, display_name, first_name, last_name, email, members = row[:10]
@@ -1294,11 +1319,7 @@ def holders_page(
                 last_name=last_name,
                 email=email,
                 members=members,
-                ends={
-                    role: end
-                    for role, end in ends.get(("user" if kind else "group", pk), {}).items()
-                    if role in live
-                },
+                ends={role: end for role, end in terms_parse(row[10]).items() if role in live},
             )
         )
     return holders, HolderCounts(*rows[0][11:])
