@@ -4,8 +4,10 @@ THE RULE (see /work/shared/ACCESS.md and PRODUCT.md §1, §2, §4), which `Refer
 writes out in plain Python and nothing else:
 
 * A user HOLDS A ROLE on an entry when they own it (the role OWNER, and nothing else), or
-  a grant on the entry names them or a group they are in now. The moderator roles (room
-  moderator, chat moderator) count only while the ChatandCollaboration module is on.
+  a grant on the entry names them or a group they are in now AND HAS NOT ENDED (a grant
+  may end at an instant: from that instant on it counts no more, whether or not the sweep
+  has removed it yet). The moderator roles (room moderator, chat moderator) count only
+  while the ChatandCollaboration module is on.
 * A user SEES an entry when they hold any role on it, or its status is Unlisted or
   Published. Someone who cannot see an entry gets 404 on every URL of it; someone who
   sees it but lacks the permission for what they ask gets 403.
@@ -16,18 +18,38 @@ writes out in plain Python and nothing else:
   chat moderator, and the chat itself needs the module on. A session power needs its
   role both when the user joined the session and now.
 
+* Grants that end (access expiry, PRODUCT.md §5; mediaspace/access.py and services.py): a
+  grant is made with an end (or none: it lasts) that is still ahead; setting or changing
+  a role's end to a moment already past is refused ("ends_past"). Setting roles with KEEP
+  keeps the end of each role held already (a new one lasts); adding a role never shortens
+  it (its end becomes the later of the two, no end being the latest). Before any change,
+  the roles whose end has come are removed, with an audit record of their own ("expired",
+  no actor); the sweep does the same for every grant past an end.
+
 HOW THE TEST WORKS. Each seed builds a small world through the public services (users,
-groups, entries of every type and status, direct and group grants, members added after
-the grants and members removed, the module switched on or off and sometimes flipped after
-the grants) and records it, as plain data, in a `Reference`. The reference never reads
-anything back from the code under test except the entries' timestamps (which the database
-sets), for the date sorts. The checks then ask each read path what it answers and compare:
+groups, entries of every type and status, direct and group grants made with access_set,
+access_add, collaborators_add, moderators_add and access_edit, many of them with an end,
+members added after the grants and members removed, the module switched on or off and
+sometimes flipped after the grants) and records it, as plain data, in a `Reference`. The
+reference never reads anything back from the code under test except the entries'
+timestamps (which the database sets), for the date sorts.
+
+Time is django.utils.timezone.now(), which the tests set (`Clock`). The world is built at
+t0; its grants end at minutes past it, some before MID, some at MID exactly, some between
+MID and CHECK, some at CHECK exactly, some after. At MID, some grants are changed (some of
+those whose end has come, and some with an end already past, to be refused); then the
+clock moves to CHECK and the checks run, with some grants ended and not swept. In a third
+of the seeds the sweep (services.grants_expire) runs at CHECK first. In a room's session
+the clock may move on to LATE, past the end of a few more grants.
+
+The checks then ask each read path what it answers and compare:
 
 * `test_reads_follow_the_rule`: get_entry_for_user (roles and powers), My Media (every
   sort, role filter, type filter, searches, paging, and the page over HTTP), the Roles &
   permissions list and its role filter, the suggestions' scope and what each suggestion
   holds, the admin's grant overview, the status of each entry URL per user, and each
-  room's standing.
+  room's standing; when the roles of each holder of the Roles tab end; the audit log (each
+  change, and each "expired" record) and the read model.
 * `test_room_actions_follow_the_rule`: in each room a session scenario over HTTP (start,
   open, join, post, pin, delete, lock, unlock, block, remove, clear, end), each answer
   predicted by `RoomModel` from the reference and the session's state.
@@ -40,16 +62,24 @@ from __future__ import annotations
 
 import random
 import re
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from unittest.mock import patch
 
 import pytest
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import Http404
 from django.urls import reverse
+from django.utils import timezone
 
-from mediaspace import selectors, services
+from mediaspace import access, selectors, services
 from mediaspace.access import current_rows, expected_rows, holders_of
-from mediaspace.models import MediaEntry, Role
+from mediaspace.models import AccessChange, MediaEntry, Role
 from mediaspace.permissions import get_entry_for_user, sorted_roles
+from mediaspace.selectors import LIST_START
 from rooms.selectors import standing_for_user
 from tests.conftest import client_for
 from tests.factories import GroupFactory, UserFactory
@@ -116,6 +146,27 @@ def can_moderate_chat(roles: frozenset[Role]) -> bool:
     return is_host(roles) or Role.CHAT_MODERATOR in roles
 
 
+# What a user or group is granted on an entry: each role with its end (None: it lasts).
+Terms = dict[Role, datetime | None]
+Key = tuple[int, str, int]  # (entry pk, "user" or "group", pk)
+KEEP = "keep"  # an end that keeps each role's end as it is (services.KEEP)
+# An audit record: key, reason, actor pk, and the terms before and after, each as sorted
+# (role, end) pairs.
+Record = tuple[Key, str, int | None, tuple, tuple]
+
+
+def later(first: datetime | None, second: datetime | None) -> datetime | None:
+    """The later of two ends; no end (None) is the latest."""
+    return None if first is None or second is None else max(first, second)
+
+
+def record(key: Key, reason: str, actor: int | None, before: Terms, after: Terms) -> Record:
+    def pairs(terms: Terms) -> tuple:
+        return tuple(sorted((str(role), end) for role, end in terms.items()))
+
+    return (key, reason, actor, pairs(before), pairs(after))
+
+
 @dataclass
 class UserSpec:
     pk: int
@@ -156,21 +207,92 @@ class Reference:
     groups: dict[int, GroupSpec] = field(default_factory=dict)
     members: dict[int, set[int]] = field(default_factory=dict)  # group pk → user pks, now
     entries: dict[int, EntrySpec] = field(default_factory=dict)
-    # (entry pk, "user" or "group", pk) → the roles granted to that user or group itself.
-    grants: dict[tuple[int, str, int], frozenset[Role]] = field(default_factory=dict)
+    # (entry pk, "user" or "group", pk) → what is granted to that user or group itself,
+    # ended roles too until a change or the sweep removes them.
+    grants: dict[Key, Terms] = field(default_factory=dict)
     module_on: bool = False
+    now: datetime | None = None  # the clock
+    records: list[Record] = field(default_factory=list)  # the audit log, as it should be
+
+    def live(self, key: Key) -> Terms:
+        """What is granted to that user or group and has not ended."""
+        terms = self.grants.get(key, {})
+        return {role: end for role, end in terms.items() if end is None or end > self.now}
+
+    def granted(self, entry: int, kind: str, pk: int) -> frozenset[Role]:
+        return frozenset(self.live((entry, kind, pk)))
+
+    def ends(self, entry: int, kind: str, pk: int) -> dict[Role, datetime]:
+        """When the roles granted to that user or group that have not ended end, if they do."""
+        live = self.live((entry, kind, pk))
+        return {role: end for role, end in live.items() if end is not None}
 
     def roles(self, user: int, entry: int) -> frozenset[Role]:
         """The first sentence of the rule."""
         if self.entries[entry].owner == user:
             return OWNER_ONLY
-        held = set(self.grants.get((entry, "user", user), ()))
+        held = set(self.granted(entry, "user", user))
         for group, members in self.members.items():
             if user in members:
-                held |= self.grants.get((entry, "group", group), set())
+                held |= self.granted(entry, "group", group)
         if not self.module_on:
             held -= MODERATOR_ROLES
         return frozenset(held)
+
+    def change(self, key: Key, target: Callable[[Terms], Terms], actor: int | None) -> bool:
+        """Change a grant: first the roles whose end has come go (recorded as "expired",
+        no actor), then `target` makes the new terms from what is left (recorded as a
+        change when they differ). An end set or changed to a moment already past refuses
+        the whole change: returns False and changes nothing."""
+        held = self.grants.get(key, {})
+        before = self.live(key)
+        after = target(before)
+        for role, end in after.items():
+            if end is not None and end <= self.now and before.get(role) != end:
+                return False
+        if before != held:
+            self.records.append(record(key, "expired", None, held, before))
+        if after != before:
+            self.records.append(record(key, "change", actor, before, after))
+        self.grants[key] = after
+        return True
+
+    def grant(
+        self,
+        op: str,
+        key: Key,
+        roles: frozenset[Role],
+        ends: datetime | str | None,
+        *,
+        scope: frozenset[Role] = frozenset(),
+        actor: int | None = None,
+    ) -> bool:
+        """A service's change (`op`: set, add, collaborators, moderators or edit) of what
+        the user or group of `key` is granted; False when refused."""
+
+        def ending(before: Terms, chosen: frozenset[Role]) -> Terms:
+            """`chosen`, ending at `ends`; with KEEP, each as it did (a new one lasts)."""
+            return {role: before.get(role) if ends == KEEP else ends for role in chosen}
+
+        def target(before: Terms) -> Terms:
+            if op == "set":
+                return ending(before, roles)
+            if op == "edit":
+                kept = {role: end for role, end in before.items() if role not in scope}
+                return kept | ending(before, roles & scope)
+            # Adding never removes a role nor brings its end nearer.
+            return before | {
+                role: later(before[role], ends) if role in before else ends for role in roles
+            }
+
+        return self.change(key, target, actor)
+
+    def sweep(self) -> int:
+        """The sweep: every user and group with a role whose end has come loses it."""
+        due = [key for key, terms in sorted(self.grants.items()) if self.live(key) != terms]
+        for key in due:
+            self.change(key, lambda before: before, None)
+        return len(due)
 
     def sees(self, user: int, entry: int) -> bool:
         """The second sentence of the rule."""
@@ -225,13 +347,49 @@ class Reference:
             ("user", self.users, lambda user: user.sort_name),
         ):
             held = [
-                (sort_name(principal), principal.pk, self.grants.get((entry, kind, principal.pk)))
+                (sort_name(principal), principal.pk, self.granted(entry, kind, principal.pk))
                 for principal in people.values()
             ]
             for _, pk, roles in sorted((row for row in held if row[2]), key=lambda r: r[:2]):
                 if wanted is None or roles & wanted:
                     rows.append((kind, pk, roles))
         return rows
+
+
+# The clock --------------------------------------------------------------------------
+# Moments are minutes past t0, when the world is built (at the real time, to the second).
+
+MID, CHECK, LATE = 10 * 60, 20 * 60, 21 * 60
+# Where ends fall, with their weights: before MID, at MID, between MID and CHECK, at CHECK,
+# between CHECK and LATE (a room's session may reach it) and later. The exact marks are
+# the boundaries: an end that has come is one at or before the clock.
+END_SPANS = (
+    (60, MID - 1, 15),
+    (MID, MID, 7),
+    (MID + 1, CHECK - 1, 15),
+    (CHECK, CHECK, 10),
+    (CHECK + 1, LATE, 8),
+    (LATE + 1, 200 * 60, 10),
+)
+LASTING = 0.35  # the share of ends that are none: the grant lasts
+REAL_NOW = timezone.now
+
+
+class Clock:
+    """django.utils.timezone.now during a test: the real time until `at` is set."""
+
+    def __init__(self) -> None:
+        self.at: datetime | None = None
+
+    def __call__(self) -> datetime:
+        return self.at or REAL_NOW()
+
+
+@pytest.fixture
+def clock():
+    clock = Clock()
+    with patch("django.utils.timezone.now", new=clock):
+        yield clock
 
 
 # Building a world -------------------------------------------------------------------
@@ -282,15 +440,20 @@ def phrase(rng: random.Random, words: int) -> str:
 class World:
     """A world built through the services, its reference, and a readable summary."""
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, clock: Clock) -> None:
         self.seed = seed
         self.rng = rng = random.Random(seed)
         self.ref = ref = Reference()
+        self.clock = clock
+        self.t0 = REAL_NOW().replace(microsecond=0)
+        self.minute = 0  # the clock, in minutes past t0 (the real time while building)
+        ref.now = self.t0
         self.users = {}
         self.groups = {}
         self.entries = {}
         self.clients = {}
         self.notes: list[str] = []
+        self.problems: list[str] = []  # disagreements met while building or acting
         ref.module_on = rng.random() < 0.6
         module_set(ref.module_on)
 
@@ -352,12 +515,12 @@ class World:
             if created_status != status:
                 later_status[entry.pk] = status
 
-        # Grants, interleaved across entries, some set twice (the second one wins).
+        # Grants, interleaved across entries, some made twice (the second one builds on
+        # the first), through each service, many with an end.
         calls = []
         for entry in ref.entries.values():
-            roles = list(COLLABORATOR_ROLES) + (sorted(MODERATOR_ROLES) if entry.is_room else [])
-            principals = [("user", pk) for pk in user_ids if pk != entry.owner]
-            principals += [("group", pk) for pk in self.groups]
+            roles = self.grantable(entry.pk)
+            principals = self.principals(entry.pk)
             for kind, pk in principals:
                 for _ in range(2 if rng.random() < 0.2 else 1):
                     if rng.random() < 0.4:
@@ -367,11 +530,16 @@ class World:
             calls.append((entry.pk, *rng.choice(principals), [rng.choice(roles)]))
         rng.shuffle(calls)
         for entry_id, kind, pk, chosen in calls:
-            principal = self.users[pk] if kind == "user" else self.groups[pk]
-            services.access_set(
-                actor=None, entry=self.entries[entry_id], principal=principal, roles=chosen
-            )
-            ref.grants[entry_id, kind, pk] = frozenset(chosen)
+            self.grant_some(entry_id, kind, pk, frozenset(chosen))
+        # And in each room someone made a moderator until before the reads, or until during
+        # the session, so that a moderator whose grant ended is seen trying to moderate.
+        for entry in ref.entries.values():
+            if entry.is_room:
+                pk = rng.choice([pk for kind, pk in self.principals(entry.pk) if kind == "user"])
+                minute = rng.choice((rng.randint(MID + 1, CHECK), rng.randint(CHECK + 1, LATE)))
+                role = frozenset({rng.choice(sorted(MODERATOR_ROLES))})
+                op = "moderators" if ref.module_on else "add"
+                self.grant(op, entry.pk, "user", pk, role, self.t0 + timedelta(minutes=minute))
 
         # After the grants: members join and leave groups, statuses change, entries are
         # renamed (over HTTP, by their owners), the module may be flipped.
@@ -393,6 +561,179 @@ class World:
             ref.module_on = not ref.module_on
             module_set(ref.module_on)
             self.notes.append(f"module switched {'on' if ref.module_on else 'off'} after grants")
+
+        # Later, when some grants have ended: changes of grants, some on those. (The
+        # services write the entry's sort keys as the instance they are given says: read
+        # the entries anew after the renames, as a view would.)
+        for entry in self.entries.values():
+            entry.refresh_from_db()
+        self.clock_to(MID)
+        self.changes_later()
+        # Later still, the reads; in a third of the worlds the sweep has run just before.
+        self.clock_to(CHECK)
+        self.swept = seed % 3 == 0
+        if self.swept:
+            expected, got = ref.sweep(), services.grants_expire()
+            self.notes.append(f"at {self.when(ref.now)}: the sweep, {got} lost roles")
+            if got != expected:
+                self.problems.append(
+                    f"seed {seed}: grants_expire() answered {got}, expected {expected}"
+                )
+
+    # Time and grants ------------------------------------------------------------------
+
+    def clock_to(self, minute: int) -> None:
+        """Move the clock, the product's and the reference's, to `minute` past t0."""
+        self.minute = minute
+        self.clock.at = self.ref.now = self.t0 + timedelta(minutes=minute)
+
+    def when(self, moment: datetime) -> str:
+        minutes = int((moment - self.t0).total_seconds()) // 60
+        return f"t0+{minutes // 60}h{minutes % 60:02d}"
+
+    def an_end(self, after: int = 0) -> datetime | None:
+        """A random end after `after` minutes past t0, or None (the grant lasts)."""
+        if self.rng.random() < LASTING:
+            return None
+        spans = [span for span in END_SPANS if span[0] > after]
+        low, high, _ = self.rng.choices(spans, weights=[span[2] for span in spans])[0]
+        return self.t0 + timedelta(minutes=self.rng.randint(low, high))
+
+    def ends_text(self, ends: datetime | str | None) -> str:
+        if ends == KEEP:
+            return "keeping ends"
+        return "lasting" if ends is None else f"until {self.when(ends)}"
+
+    def terms_text(self, terms: Terms) -> str:
+        parts = []
+        for role, end in sorted(terms.items()):
+            if end is None:
+                parts.append(str(role))
+            else:
+                ended = " (ended)" if end <= self.ref.now else ""
+                parts.append(f"{role} until {self.when(end)}{ended}")
+        return ", ".join(parts)
+
+    def grantable(self, entry_id: int) -> list[Role]:
+        rooms = self.ref.entries[entry_id].is_room
+        return list(COLLABORATOR_ROLES) + (sorted(MODERATOR_ROLES) if rooms else [])
+
+    def principals(self, entry_id: int) -> list[tuple[str, int]]:
+        owner = self.ref.entries[entry_id].owner
+        found = [("user", pk) for pk in self.users if pk != owner]
+        return found + [("group", pk) for pk in self.groups]
+
+    def name(self, kind: str, pk: int) -> str:
+        return self.who(pk) if kind == "user" else repr(self.ref.groups[pk].name)
+
+    def grant_some(self, entry_id: int, kind: str, pk: int, roles: frozenset[Role]) -> None:
+        """Grant `roles` as the world is built, through one of the services, with an end
+        or none."""
+        rng = self.rng
+        path = rng.random()
+        if not roles or path < 0.45:
+            ends = KEEP if rng.random() < 0.3 else self.an_end()
+            self.grant("set", entry_id, kind, pk, roles, ends)
+        elif path < 0.8:
+            op = "add"
+            if roles <= set(COLLABORATOR_ROLES) and rng.random() < 0.5:
+                op = "collaborators"
+            elif roles <= MODERATOR_ROLES and self.ref.module_on and rng.random() < 0.7:
+                op = "moderators"
+            self.grant(op, entry_id, kind, pk, roles, self.an_end())
+        else:
+            ends = KEEP if rng.random() < 0.6 else self.an_end()
+            self.grant("edit", entry_id, kind, pk, roles, ends, scope=self.a_scope(entry_id))
+
+    def a_scope(self, entry_id: int) -> frozenset[Role]:
+        """What an actor of access_edit may manage: collaborators, moderators, or both."""
+        roles = self.grantable(entry_id)
+        return self.rng.choice((frozenset(COLLABORATOR_ROLES), MODERATOR_ROLES, frozenset(roles)))
+
+    def changes_later(self) -> None:
+        """Changes of grants at the clock's time: some on grants with a role whose end has
+        come (removed first, recorded as expired), some adding roles held already, some
+        trying an end already past (refused)."""
+        rng, ref = self.rng, self.ref
+        granted = [key for key, terms in sorted(ref.grants.items()) if terms]
+        ended = [key for key in granted if ref.live(key) != ref.grants[key]]
+        for _ in range(rng.randint(4, 8)):
+            pool = ended if ended and rng.random() < 0.5 else granted
+            if pool and rng.random() < 0.85:
+                entry_id, kind, pk = rng.choice(pool)
+            else:
+                entry_id = rng.choice(list(ref.entries))
+                kind, pk = rng.choice(self.principals(entry_id))
+            options = self.grantable(entry_id)
+            roles = {role for role in options if rng.random() < 0.4}
+            held = sorted(ref.grants.get((entry_id, kind, pk), {}))
+            if held and rng.random() < 0.5:
+                roles.add(rng.choice(held))
+            op = rng.choice(("set", "add", "edit"))
+            if op == "add" and not roles:
+                roles.add(rng.choice(options))
+            if rng.random() < 0.2:  # an end already past (the clock's own moment, too)
+                ends = self.t0 + timedelta(minutes=rng.randint(60, self.minute))
+            elif op != "add" and rng.random() < 0.35:
+                ends = KEEP
+            else:
+                ends = self.an_end(after=self.minute)
+            scope = self.a_scope(entry_id) if op == "edit" else frozenset()
+            self.grant(op, entry_id, kind, pk, frozenset(roles), ends, scope=scope, note=True)
+
+    def grant(
+        self,
+        op: str,
+        entry_id: int,
+        kind: str,
+        pk: int,
+        roles: frozenset[Role],
+        ends: datetime | str | None,
+        *,
+        scope: frozenset[Role] = frozenset(),
+        note: bool = False,
+    ) -> None:
+        """One change of grants, through the service `op` names and in the reference (the
+        owner acts, or nobody for access_set); it is refused where the reference says."""
+        owner = self.ref.entries[entry_id].owner
+        actor = None if op == "set" else owner
+        key = (entry_id, kind, pk)
+        done = self.ref.grant(op, key, roles, ends, scope=scope, actor=actor)
+        entry = self.entries[entry_id]
+        principal = self.users[pk] if kind == "user" else self.groups[pk]
+        keep = services.KEEP if ends == KEEP else ends
+        acting = {"actor": None if actor is None else self.users[actor], "entry": entry}
+        try:
+            with transaction.atomic():
+                if op == "set":
+                    services.access_set(**acting, principal=principal, roles=roles, ends=keep)
+                elif op == "add":
+                    services.access_add(**acting, principal=principal, roles=roles, ends=ends)
+                elif op == "edit":
+                    services.access_edit(
+                        **acting, principal=principal, roles=roles, scope=scope, ends=keep
+                    )
+                else:
+                    adding = (
+                        services.collaborators_add
+                        if op == "collaborators"
+                        else services.moderators_add
+                    )
+                    adding(**acting, principals=[principal], roles=roles, ends=ends)
+        except ValidationError as error:
+            got = error.code or "refused"
+        else:
+            got = "done"
+        expected = "done" if done else "ends_past"
+        what = (
+            f"{op} {roles_text(roles)}{f' within {roles_text(scope)}' if op == 'edit' else ''}"
+            f" {self.ends_text(ends)} for {kind} {self.name(kind, pk)} on #{entry_id}"
+            f" at {self.when(self.ref.now)}"
+        )
+        if note:
+            self.notes.append(what + ("" if done else " (refused: that end has passed)"))
+        if got != expected:
+            self.problems.append(f"seed {self.seed}: {what}: {got}, expected {expected}")
 
     def membership(self, group_id: int, user_id: int, *, add: bool, log: bool = True) -> None:
         group = self.groups[group_id]
@@ -436,7 +777,13 @@ class World:
 
     def summary(self) -> str:
         ref = self.ref
-        lines = [f"seed {self.seed}; module {'on' if ref.module_on else 'off'}"]
+        mid, check = (self.when(self.t0 + timedelta(minutes=at)) for at in (MID, CHECK))
+        lines = [
+            f"seed {self.seed}; module {'on' if ref.module_on else 'off'}; built at"
+            f" t0 = {self.t0:%Y-%m-%d %H:%M:%S}, grants changed at {mid}, read at {check}"
+            f" ({'after' if self.swept else 'without'} the sweep), clock now"
+            f" {self.when(ref.now)}"
+        ]
         for user in ref.users.values():
             lines.append(f"  user #{user.pk} {user.username} {user.display_name!r}")
         for group in ref.groups.values():
@@ -444,10 +791,9 @@ class World:
             lines.append(f"  group #{group.pk} {group.name!r}: {members or '(nobody)'}")
         for entry in ref.entries.values():
             lines.append(f"  {self.what(entry.pk)} owned by {self.who(entry.owner)}")
-            for (entry_id, kind, pk), roles in sorted(ref.grants.items()):
-                if entry_id == entry.pk and roles:
-                    name = self.who(pk) if kind == "user" else repr(ref.groups[pk].name)
-                    lines.append(f"    {kind} {name}: {', '.join(sorted(roles))}")
+            for (entry_id, kind, pk), terms in sorted(ref.grants.items()):
+                if entry_id == entry.pk and terms:
+                    lines.append(f"    {kind} {self.name(kind, pk)}: {self.terms_text(terms)}")
         lines += [f"  then: {note}" for note in self.notes]
         return "\n".join(lines)
 
@@ -649,6 +995,32 @@ def check_roles_tab(world: World, problems: list[str]) -> None:
                     f" got {got} (users, groups, with access, owner listed: {counts}),"
                     f" expected {expected} ({expected_counts})"
                 )
+        # Each holder's roles with when those that end end.
+        holders, _ = access.holders_page(entry, after=LIST_START, limit=1000)
+        got = [(holder.kind, holder.pk, holder_terms(holder)) for holder in holders]
+        expected = [
+            (kind, pk, {role: ref.ends(entry_id, kind, pk).get(role) for role in roles})
+            for kind, pk, roles in everyone
+        ]
+        if got != expected:
+            problems.append(
+                f"seed {world.seed}: holders of {world.what(entry_id)} with their ends:"
+                f" got {terms_rows(world, got)}, expected {terms_rows(world, expected)}"
+            )
+
+
+def holder_terms(holder: access.Holder) -> Terms:
+    """A Holder's roles, each with its end (None: it lasts); ends of roles not among its
+    roles are kept apart, to show."""
+    terms: dict = {role: holder.ends.get(role) for role in holder.roles}
+    terms |= {f"not held: {role}": end for role, end in holder.ends.items() if role not in terms}
+    return terms
+
+
+def terms_rows(world: World, rows) -> str:
+    return "; ".join(
+        f"{kind} {world.name(kind, pk)}: {world.terms_text(terms)}" for kind, pk, terms in rows
+    )
 
 
 def check_suggestions(world: World, problems: list[str]) -> None:
@@ -659,7 +1031,7 @@ def check_suggestions(world: World, problems: list[str]) -> None:
     for entry_id, entry in world.entries.items():
         owner = ref.entries[entry_id].owner
         expected = [("user", owner, OWNER_ONLY, True)] + [
-            ("user", pk, frozenset(ref.grants.get((entry_id, "user", pk), ())), False)
+            ("user", pk, ref.granted(entry_id, "user", pk), False)
             for pk in sorted(ref.users, key=lambda pk: ref.users[pk].username)
             if pk != owner
         ]
@@ -677,7 +1049,7 @@ def check_suggestions(world: World, problems: list[str]) -> None:
                 ref.groups.values(), key=lambda group: (group.name.lower(), group.pk)
             )
             if any(part.startswith(word.lower()) for part in group.name.lower().split())
-            for grants in [frozenset(ref.grants.get((entry_id, "group", group.pk), ()))]
+            for grants in [ref.granted(entry_id, "group", group.pk)]
         ]
         found = selectors.principals_suggest(entry, word.upper(), limit=50)
         got = [
@@ -693,14 +1065,13 @@ def check_suggestions(world: World, problems: list[str]) -> None:
 
 
 def check_admin_overview(world: World, problems: list[str]) -> None:
-    """The admin's object-permission overview: every grant, as granted."""
+    """The admin's object-permission overview: every grant that has not ended."""
     ref = world.ref
     for entry_id, entry in world.entries.items():
-        expected = {
-            (kind, pk): roles
-            for (at, kind, pk), roles in ref.grants.items()
-            if at == entry_id and roles
-        }
+        expected = {}
+        for at, kind, pk in ref.grants:
+            if at == entry_id and ref.granted(at, kind, pk):
+                expected[kind, pk] = ref.granted(at, kind, pk)
         got = {key: frozenset(roles) for key, roles in holders_of(entry, Role).items()}
         if got != expected:
             problems.append(
@@ -710,7 +1081,9 @@ def check_admin_overview(world: World, problems: list[str]) -> None:
 
 
 def check_read_model(world: World, problems: list[str]) -> None:
-    """EntryAccess, as the services left it, is what guardian's rows and the owners say."""
+    """EntryAccess, as the services left it, is what guardian's rows, the terms and the
+    owners say; each row's end is the earliest of the reference's (ended ones too, until
+    they are removed)."""
     current, expected = current_rows(), expected_rows()
     for key in sorted(current.keys() | expected.keys()):
         if current.get(key) != expected.get(key):
@@ -718,19 +1091,72 @@ def check_read_model(world: World, problems: list[str]) -> None:
                 f"seed {world.seed}: EntryAccess {key}: {current.get(key)}, expected"
                 f" {expected.get(key)}"
             )
+    if world.swept and access.differences():
+        problems.append(f"seed {world.seed}: access.differences() after the sweep is not 0")
+    for key, terms in sorted(world.ref.grants.items()):
+        row = current.get(key)
+        earliest = min((end for end in terms.values() if end is not None), default=None)
+        if (row is None) != (not terms) or (row is not None and row[5] != earliest):
+            problems.append(
+                f"seed {world.seed}: EntryAccess {key}: {row}, expected"
+                f" {'a row ending at ' + str(earliest) if terms else 'none'}"
+            )
+
+
+def check_audit(world: World, problems: list[str]) -> None:
+    """The audit log: a record for each change of grants, by its actor, and an "expired"
+    one, with no actor, for each user or group whose ended roles a change or the sweep
+    removed; each with the roles and their ends before and after."""
+    rows = AccessChange.objects.filter(entry_id__in=list(world.entries)).values_list(
+        "entry_id",
+        "user_id",
+        "group_id",
+        "reason",
+        "actor_id",
+        "before",
+        "after",
+        "before_ends",
+        "after_ends",
+    )
+
+    def pairs(roles: list[str], ends: dict[str, str]) -> tuple:
+        terms = dict.fromkeys(roles) | {
+            role: datetime.fromisoformat(end) for role, end in ends.items()
+        }
+        return tuple(sorted(terms.items()))
+
+    got: Counter[Record] = Counter()
+    for entry_id, user_id, group_id, reason, actor_id, *before_after in rows:
+        before, after, before_ends, after_ends = before_after
+        key = (entry_id, "group" if group_id else "user", group_id or user_id)
+        got[key, reason, actor_id, pairs(before, before_ends), pairs(after, after_ends)] += 1
+    expected = Counter(world.ref.records)
+    for which, records in (("missing", expected - got), ("unexpected", got - expected)):
+        for logged in records:
+            problems.append(f"seed {world.seed}: {which} audit record {record_text(world, logged)}")
+
+
+def record_text(world: World, logged: Record) -> str:
+    (entry_id, kind, pk), reason, actor, before, after = logged
+    by = "nobody" if actor is None else world.who(actor)
+    return (
+        f"{reason} by {by} for {kind} {world.name(kind, pk)} on #{entry_id}:"
+        f" {{{world.terms_text(dict(before))}}} -> {{{world.terms_text(dict(after))}}}"
+    )
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("seed", SEEDS)
-def test_reads_follow_the_rule(seed):
-    world = World(seed)
-    problems: list[str] = []
+def test_reads_follow_the_rule(seed, clock):
+    world = World(seed, clock)
+    problems = world.problems
     check_entry_access(world, problems)
     check_my_media(world, problems)
     check_roles_tab(world, problems)
     check_suggestions(world, problems)
     check_admin_overview(world, problems)
     check_read_model(world, problems)
+    check_audit(world, problems)
     assert not problems, report(world, problems)
 
 
@@ -1000,20 +1426,13 @@ class RoomModel:
     )
 
     def regrant(self, user: int) -> None:
-        """Grant the user a new random set of room roles, directly, mid-session."""
+        """Grant the user a new random set of room roles, directly, mid-session: keeping
+        the ends of those held, or with an end (or none)."""
+        world = self.world
         roles = sorted(MODERATOR_ROLES | {Role.CO_EDITOR})
-        chosen = frozenset(role for role in roles if self.world.rng.random() < 0.4)
-        services.access_set(
-            actor=None,
-            entry=self.world.entries[self.entry_id],
-            principal=self.world.users[user],
-            roles=chosen,
-        )
-        self.ref.grants[self.entry_id, "user", user] = chosen
-        self.world.notes.append(
-            f"{self.world.who(user)} granted {roles_text(chosen)} on"
-            f" {self.world.what(self.entry_id)} mid-session"
-        )
+        chosen = frozenset(role for role in roles if world.rng.random() < 0.4)
+        ends = KEEP if world.rng.random() < 0.6 else world.an_end(after=world.minute)
+        world.grant("set", self.entry_id, "user", user, chosen, ends, note=True)
 
     def check_labels(self) -> None:
         """Each present participant's label, on another's page, is the roles they act with
@@ -1130,6 +1549,15 @@ class RoomModel:
             for user in rng.sample(changed, min(3, len(changed))):
                 self.regrant(user)
             self.check_labels()
+        # Sometimes the session goes on past the end of more grants: those roles count no
+        # more, as if taken away.
+        if self.world.minute < LATE and self.in_progress and rng.random() < 0.5:
+            self.world.clock_to(LATE)
+            self.world.notes.append(
+                f"the clock moved on to {self.world.when(ref.now)} during the session of"
+                f" #{self.entry_id}"
+            )
+            self.check_labels()
         # Pins of others' messages. (From here on, those who cannot see the room are left
         # to `hidden_everywhere`.)
         users = [user for user in users if self.sees(user)]
@@ -1183,9 +1611,9 @@ class RoomModel:
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("seed", SEEDS)
-def test_room_actions_follow_the_rule(seed):
-    world = World(seed)
-    problems: list[str] = []
+def test_room_actions_follow_the_rule(seed, clock):
+    world = World(seed, clock)
+    problems = world.problems
     for entry_id, entry in world.ref.entries.items():
         if entry.is_room:
             RoomModel(world, entry_id, problems).run()
