@@ -452,26 +452,38 @@ def _after(kind: int) -> str:
 # The tab's counts: the users and groups it lists (granted one of %(wanted)s, and matching
 # the words when searched), how many of those come after the cursor, and every user and
 # group granted anything (what a filtered list is a part of: "2 of 12 with access").
+# Keeps a subquery from being merged into its query, so that each of its columns is
+# worked out once per row rather than at every mention.
+FENCE = "LIMIT -1 OFFSET 0" if connection.vendor == "sqlite" else "OFFSET 0"
+
+
 def _holders_count(searched: bool) -> str:
-    listed = f"({LIVE['any']} & %(wanted)s) <> 0"
-    joins = ""
+    matched, joins = "1 = 1", ""
     if searched:
-        listed += (
-            f" AND (a.group_id IS NOT NULL{_words(GROUP_TEXT)}"
+        matched = (
+            f"(a.group_id IS NOT NULL{_words(GROUP_TEXT)}"
             f" OR a.user_id IS NOT NULL{_words(USER_TEXT)})"
         )
         joins = """
-    LEFT JOIN auth_group g ON g.id = a.group_id
-    LEFT JOIN accounts_user u ON u.id = a.user_id"""
+        LEFT JOIN auth_group g ON g.id = a.group_id
+        LEFT JOIN accounts_user u ON u.id = a.user_id"""
+    listed = "(h.live & %(wanted)s) <> 0 AND h.matched = 1"
+    granted = "(h.live & %(granted)s) <> 0"
     return f"""
-    SELECT COUNT(CASE WHEN {listed} THEN a.user_id END) AS users,
-           COUNT(CASE WHEN {listed} THEN a.group_id END) AS groups,
-           COUNT(CASE WHEN {listed} AND (a.group_id IS NOT NULL AND {_after(0)}
-                        OR a.user_id IS NOT NULL AND {_after(1)}) THEN 1 END) AS later,
-           COUNT(CASE WHEN ({LIVE["any"]} & %(granted)s) <> 0 THEN a.user_id END) AS all_users,
-           COUNT(CASE WHEN ({LIVE["any"]} & %(granted)s) <> 0 THEN a.group_id END) AS all_groups
-    FROM mediaspace_entryaccess a{joins}
-    WHERE a.entry_id = %(entry)s"""
+    SELECT COUNT(CASE WHEN {listed} THEN h.user_id END) AS users,
+           COUNT(CASE WHEN {listed} THEN h.group_id END) AS groups,
+           COUNT(CASE WHEN {listed} AND h.later = 1 THEN 1 END) AS later,
+           COUNT(CASE WHEN {granted} THEN h.user_id END) AS all_users,
+           COUNT(CASE WHEN {granted} THEN h.group_id END) AS all_groups
+    FROM (
+        SELECT a.user_id, a.group_id, {LIVE["any"]} AS live,
+               CASE WHEN {matched} THEN 1 ELSE 0 END AS matched,
+               CASE WHEN a.group_id IS NOT NULL AND {_after(0)}
+                      OR a.user_id IS NOT NULL AND {_after(1)} THEN 1 ELSE 0 END AS later
+        FROM mediaspace_entryaccess a{joins}
+        WHERE a.entry_id = %(entry)s
+        {FENCE}
+    ) h"""
 
 
 HOLDERS_COUNT = {searched: _holders_count(searched) for searched in (False, True)}
@@ -536,11 +548,11 @@ HOLDERS_PAGE = {
     for searched in (False, True)
 }
 
-# What a change of access reads under the entry's lock: the module's switch, what the user
-# %(user)s or group %(group)s is granted on the entry, ended or not, and how many of its
-# roles end (GrantTerm).
+# What a change of access reads under the entry's lock: the entry's sort keys as they are
+# (the caller's copy may predate a rename), the module's switch, what the user %(user)s or
+# group %(group)s is granted on the entry, ended or not, and how many of its roles end.
 ENTRY_FOR_CHANGE = f"""
-    SELECT {MODULE_ON},{
+    SELECT e.name, e.created_at, e.updated_at, {MODULE_ON},{
     ",".join(
         f'''
            (SELECT a.roles FROM mediaspace_entryaccess a
@@ -1005,7 +1017,9 @@ def entry_for_change(entry: MediaEntry, principal: User | Group) -> tuple[bool, 
     rows = _run(ENTRY_FOR_CHANGE, params)
     if not rows:
         raise MediaEntry.DoesNotExist
-    on, user_bits, user_ends, group_bits, group_ends = rows[0]
+    name, created_at, updated_at, on, user_bits, user_ends, group_bits, group_ends = rows[0]
+    # The read model's rows copy the entry's keys: take them as they are now.
+    entry.name, entry.created_at, entry.updated_at = name, _aware(created_at), _aware(updated_at)
     bits = (user_bits or group_bits or 0) & GRANTED_BITS
     terms: dict[Role, End] = dict.fromkeys(roles_of(bits))
     if user_ends or group_ends:

@@ -8,9 +8,11 @@ itself (mediaspace.access) knows only instants.
 
 from __future__ import annotations
 
+import time as clock
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time, timedelta
 
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
 from mediaspace.access import Until, end_parse
@@ -75,9 +77,31 @@ def soon_label(end: datetime | Until, now: datetime | None = None) -> str:
     return f"expires in {amount} {unit}{'' if amount == 1 else 's'}"
 
 
+# The operators' policies, read at most once a minute per process (every dialog asks, and
+# operators change them rarely): a change applies at once in the process that made it,
+# within POLICY_SECONDS elsewhere.
+POLICY_SECONDS = 60
+_policies: tuple[float, list[ExpiryPolicy]] | None = None
+
+
 def policies(roles: Iterable[Role]) -> list[ExpiryPolicy]:
-    """Return the operators' expiry policies of these roles (one query)."""
-    return list(ExpiryPolicy.objects.filter(role__in=[role.value for role in roles]))
+    """Return the operators' expiry policies of these roles."""
+    global _policies
+    now = clock.monotonic()
+    if _policies is None or now - _policies[0] > POLICY_SECONDS:
+        _policies = (now, list(ExpiryPolicy.objects.all()))
+    wanted = {role.value for role in roles}
+    return [policy for policy in _policies[1] if policy.role in wanted]
+
+
+def policies_forget(**kwargs: object) -> None:
+    """Read the policies afresh next time (one was saved or deleted)."""
+    global _policies
+    _policies = None
+
+
+post_save.connect(policies_forget, sender=ExpiryPolicy, dispatch_uid="terms.policies.saved")
+post_delete.connect(policies_forget, sender=ExpiryPolicy, dispatch_uid="terms.policies.deleted")
 
 
 def default_days(found: Iterable[ExpiryPolicy]) -> int | None:

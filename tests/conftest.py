@@ -167,3 +167,12 @@ def _chat_rate_out_of_the_way(settings) -> None:
 def _fast_password_hashing(settings) -> None:
     """Hash test passwords cheaply: the real hasher costs a third of a second each."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _expiry_policies_read_afresh() -> None:
+    """Each test reads the operators' expiry policies from its own database: the process's
+    copy of another test's would outlive its rolled-back rows."""
+    from mediaspace import terms
+
+    terms.policies_forget()

@@ -202,3 +202,18 @@ def test_psycopg_converts_the_long_statements_once(olivia, lecture):
     assert _queries.MAX_CACHED_STATEMENT_LENGTH >= access.LONGEST_STATEMENT > 4096
     assert cache.cache_info().hits > converted.hits
     assert cache.cache_info().misses == converted.misses
+
+
+def test_a_grant_made_with_a_stale_copy_of_the_entry_writes_its_keys_as_they_are(
+    olivia, lecture, paula
+):
+    """A view may read the entry before someone renames it and grant after: the new row
+    takes the entry's name and dates as they are under the lock, not the stale copy's."""
+    stale = MediaEntry.objects.get(pk=lecture.pk)
+    services.media_update(actor=olivia, entry=lecture, name="Zebra talk", description="", tags="")
+
+    services.access_add(actor=olivia, entry=stale, principal=paula, roles=[Role.CO_VIEWER])
+
+    row = EntryAccess.objects.get(entry=lecture, user=paula)
+    assert row.entry_name_key == "zebra talk"
+    assert access.differences() == 0
