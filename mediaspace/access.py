@@ -112,6 +112,9 @@ class Until(enum.Enum):
 
 
 SESSION_END = Until.SESSION_END
+# EntryAccess.ends_at of a row whose only ends are sessions': no instant ends them (the
+# session's end takes them away), yet the row has terms to read. Later than any instant.
+SESSION_ENDS_AT = datetime(9999, 12, 31, tzinfo=UTC)
 # When a role ends: at an instant, with a session (Until), or never (None).
 End = datetime | Until | None
 # What a user or group is granted on an entry: each role, with when it ends.
@@ -487,9 +490,6 @@ def _holders_count(searched: bool) -> str:
 
 
 HOLDERS_COUNT = {searched: _holders_count(searched) for searched in (False, True)}
-# How many of a row's roles end (GrantTerm): whether to read when.
-TERMS_COUNT = """(SELECT COUNT(*) FROM mediaspace_grantterm t
-                    WHERE t.entry_id = a.entry_id AND t.{kind}_id = a.{kind}_id)"""
 # When each of a row's roles ends, as text ("role@end;..."; no end: a session's), for the
 # tab to show with no further query (terms_parse). The end is written in UTC with its
 # microseconds, as Python reads it back.
@@ -500,8 +500,10 @@ END_TEXT = {
 TERMS_AGGREGATE = (
     "group_concat({text}, ';')" if connection.vendor == "sqlite" else "string_agg({text}, ';')"
 ).format(text=f"t.role || '@' || COALESCE({END_TEXT}, '')")
-TERMS_TEXT = f"""(SELECT {TERMS_AGGREGATE} FROM mediaspace_grantterm t
-                    WHERE t.entry_id = a.entry_id AND t.{{kind}}_id = a.{{kind}}_id)"""
+# Only a row with an end has terms to read (see SESSION_ENDS_AT).
+TERMS_TEXT = f"""(CASE WHEN a.ends_at IS NULL THEN NULL ELSE
+                    (SELECT {TERMS_AGGREGATE} FROM mediaspace_grantterm t
+                     WHERE t.entry_id = a.entry_id AND t.{{kind}}_id = a.{{kind}}_id) END)"""
 
 
 def terms_parse(text: str | None) -> dict[Role, datetime | Until]:
@@ -550,16 +552,15 @@ HOLDERS_PAGE = {
 
 # What a change of access reads under the entry's lock: the entry's sort keys as they are
 # (the caller's copy may predate a rename), the module's switch, what the user %(user)s or
-# group %(group)s is granted on the entry, ended or not, and how many of its roles end.
+# group %(group)s is granted on the entry, ended or not, and whether any of it ends.
 ENTRY_FOR_CHANGE = f"""
     SELECT e.name, e.created_at, e.updated_at, {MODULE_ON},{
     ",".join(
         f'''
-           (SELECT a.roles FROM mediaspace_entryaccess a
-            WHERE a.entry_id = e.id AND a.{kind}_id = %({kind})s),
-           (SELECT COUNT(*) FROM mediaspace_grantterm t
-            WHERE t.entry_id = e.id AND t.{kind}_id = %({kind})s)'''
+           (SELECT a.{column} FROM mediaspace_entryaccess a
+            WHERE a.entry_id = e.id AND a.{kind}_id = %({kind})s)'''
         for kind in ("user", "group")
+        for column in ("roles", "ends_at")
     )
 }
     FROM mediaspace_mediaentry e
@@ -567,20 +568,20 @@ ENTRY_FOR_CHANGE = f"""
 
 # Where a user's roles on an entry come from, the rule's walk written out: whether they own
 # it, their own row, and each of their groups' rows (with the group's name), each with its
-# roles that have not ended and how many of them end; then the module's switch.
+# roles that have not ended and their ends (TERMS_TEXT); then the module's switch.
 PATHS = f"""
     SELECT 0 AS kind, a.user_id AS holder, '' AS name, {LIVE["user"]} AS roles,
-           {TERMS_COUNT.format(kind="user")} AS terms
+           {TERMS_TEXT.format(kind="user")} AS terms
     FROM mediaspace_entryaccess a
     WHERE a.entry_id = %(entry)s AND a.user_id = %(user)s
     UNION ALL
-    SELECT 1, a.group_id, g.name, {LIVE["group"]}, {TERMS_COUNT.format(kind="group")}
+    SELECT 1, a.group_id, g.name, {LIVE["group"]}, {TERMS_TEXT.format(kind="group")}
     FROM accounts_user_groups m
     CROSS JOIN mediaspace_entryaccess a
     JOIN auth_group g ON g.id = a.group_id
     WHERE m.user_id = %(user)s AND a.group_id = m.group_id AND a.entry_id = %(entry)s
     UNION ALL
-    SELECT 2, 0, '', CASE WHEN {MODULE_ON} THEN 1 ELSE 0 END, 0
+    SELECT 2, 0, '', CASE WHEN {MODULE_ON} THEN 1 ELSE 0 END, NULL
     ORDER BY 1, 3, 2"""
 
 # A search of the Roles & permissions tab also finds people who hold roles only through
@@ -1073,28 +1074,23 @@ class Why:
 
 def why(entry: MediaEntry, user: User) -> Why:
     """Return the roles the user holds on the entry and where each comes from: the rule's
-    walk, path by path (PATHS: one query, and one for the ends if any path has some)."""
+    walk, path by path (PATHS: one query)."""
     rows = _run(PATHS, {"entry": entry.pk, "user": user.pk, **_module_params()})
     *grants, (_, _, _, on, _) = rows
     on = bool(on)
-    ends = terms_of(
-        entry,
-        [("group" if kind else "user", holder) for kind, holder, _, _, terms in grants if terms],
-    )
     paths = []
-    for kind, holder, name, bits, _ in grants:
+    for kind, holder, name, bits, terms in grants:
         if bits & OWNER_BIT:
             paths.insert(0, Path(kind="owner", roles=(Role.OWNER,)))
             continue
         roles = roles_of(bits & GRANTED_BITS)
         if not roles:
             continue
-        key = ("group" if kind else "user", holder)
         paths.append(
             Path(
                 kind="group" if kind else "direct",
                 roles=roles,
-                ends={role: end for role, end in ends.get(key, {}).items() if role in roles},
+                ends={role: end for role, end in terms_parse(terms).items() if role in roles},
                 group_id=holder if kind else None,
                 group_name=name,
             )
@@ -1431,7 +1427,7 @@ def change_write(
     if bits:
         params |= {
             "roles": bits,
-            "ends": adapt(min(instants)) if instants else None,
+            "ends": adapt(min(instants or [SESSION_ENDS_AT])) if ends else None,
             "key": holder_key(principal),
             "updated": adapt(entry.updated_at),
             "created": adapt(entry.created_at),
@@ -1550,8 +1546,9 @@ def expected_rows() -> dict[tuple[int, str, int], Row]:
         "entry_id", "user_id", "group_id", "role", "ends_at"
     ):
         key = (entry_id, "group", group_id) if group_id else (entry_id, "user", user_id)
-        if ends_at is not None and bits.get(key, 0) & ROLE_BITS[Role(role)]:
-            ends[key] = min(ends_at, ends.get(key, ends_at))
+        if bits.get(key, 0) & ROLE_BITS[Role(role)]:
+            at = ends_at or SESSION_ENDS_AT
+            ends[key] = min(at, ends.get(key, at))
     users = {user.pk: user for user in User.objects.only("id", "username", "display_name")}
     groups = {group.pk: group for group in Group.objects.all()}
     expected = {}
