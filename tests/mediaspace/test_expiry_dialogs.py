@@ -408,3 +408,24 @@ def test_the_collaborators_dialog_and_other_entries_do_not_offer_the_session(
         **HTMX,
     ).content.decode()
     assert "Select a valid choice." in refused.split('id="ends-error"')[1]
+
+
+def test_the_operators_command_removes_what_has_ended(olivia, room, paula):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    start = timezone.now()
+    services.access_add(
+        actor=olivia,
+        entry=room,
+        principal=paula,
+        roles=[Role.CHAT_MODERATOR],
+        ends=start + timedelta(minutes=5),
+    )
+    out = StringIO()
+    with mock.patch("django.utils.timezone.now", return_value=start + timedelta(minutes=6)):
+        call_command("grants_expire", stdout=out)
+    assert out.getvalue() == "1 user(s) or group(s) lost roles that had ended.\n"
+    assert not GrantTerm.objects.exists()
+    assert AccessChange.objects.filter(reason=AccessChange.Reason.EXPIRED).count() == 1
