@@ -461,32 +461,46 @@ FENCE = "LIMIT -1 OFFSET 0" if connection.vendor == "sqlite" else "OFFSET 0"
 
 
 def _holders_count(searched: bool) -> str:
-    matched, joins = "1 = 1", ""
-    if searched:
-        matched = (
-            f"(a.group_id IS NOT NULL{_words(GROUP_TEXT)}"
-            f" OR a.user_id IS NOT NULL{_words(USER_TEXT)})"
-        )
-        joins = """
+    """The tab's counts (HolderCounts) in two parts: the rows none of whose roles has ended
+    yet (nearly all: their bits as they are, off the entry's rows), and the few rows past
+    their earliest end (LIVE, off the index of rows that end), added up."""
+
+    def part(roles: str, rows: str, source: str = "mediaspace_entryaccess a") -> str:
+        listed = f"({roles} & %(wanted)s) <> 0"
+        joins = ""
+        if searched:
+            listed += (
+                f" AND (a.group_id IS NOT NULL{_words(GROUP_TEXT)}"
+                f" OR a.user_id IS NOT NULL{_words(USER_TEXT)})"
+            )
+            joins = """
         LEFT JOIN auth_group g ON g.id = a.group_id
         LEFT JOIN accounts_user u ON u.id = a.user_id"""
-    listed = "(h.live & %(wanted)s) <> 0 AND h.matched = 1"
-    granted = "(h.live & %(granted)s) <> 0"
+        return f"""
+        SELECT COUNT(CASE WHEN {listed} THEN a.user_id END) AS users,
+               COUNT(CASE WHEN {listed} THEN a.group_id END) AS groups,
+               COUNT(CASE WHEN {listed} AND (a.group_id IS NOT NULL AND {_after(0)}
+                            OR a.user_id IS NOT NULL AND {_after(1)}) THEN 1 END) AS later,
+               COUNT(CASE WHEN ({roles} & %(granted)s) <> 0 THEN a.user_id END) AS all_users,
+               COUNT(CASE WHEN ({roles} & %(granted)s) <> 0 THEN a.group_id END) AS all_groups
+        FROM {source}{joins}
+        WHERE a.entry_id = %(entry)s AND {rows}"""
+
+    lasting = part("a.roles", "(a.ends_at IS NULL OR a.ends_at > %(now)s)")
+    # Each of those few rows' live roles worked out once (FENCE), not at every mention.
+    ended = part(
+        "a.live",
+        "1 = 1",
+        source=f"""(SELECT a.*, {LIVE["any"]} AS live FROM mediaspace_entryaccess a
+                 WHERE a.entry_id = %(entry)s AND a.ends_at <= %(now)s {FENCE}) a""",
+    )
+    total = ", ".join(
+        f"CAST(SUM({column}) AS INTEGER) AS {column}"
+        for column in ("users", "groups", "later", "all_users", "all_groups")
+    )
     return f"""
-    SELECT COUNT(CASE WHEN {listed} THEN h.user_id END) AS users,
-           COUNT(CASE WHEN {listed} THEN h.group_id END) AS groups,
-           COUNT(CASE WHEN {listed} AND h.later = 1 THEN 1 END) AS later,
-           COUNT(CASE WHEN {granted} THEN h.user_id END) AS all_users,
-           COUNT(CASE WHEN {granted} THEN h.group_id END) AS all_groups
-    FROM (
-        SELECT a.user_id, a.group_id, {LIVE["any"]} AS live,
-               CASE WHEN {matched} THEN 1 ELSE 0 END AS matched,
-               CASE WHEN a.group_id IS NOT NULL AND {_after(0)}
-                      OR a.user_id IS NOT NULL AND {_after(1)} THEN 1 ELSE 0 END AS later
-        FROM mediaspace_entryaccess a{joins}
-        WHERE a.entry_id = %(entry)s
-        {FENCE}
-    ) h"""
+    SELECT {total} FROM ({lasting}
+        UNION ALL{ended}) parts"""
 
 
 HOLDERS_COUNT = {searched: _holders_count(searched) for searched in (False, True)}

@@ -223,6 +223,12 @@ class EntryAccess(models.Model):
                 )
                 for holder in ("user", "group")
             ),
+            # An entry's rows that end, by when: the few past their end (access.HOLDERS_COUNT).
+            models.Index(
+                fields=["entry", "ends_at"],
+                condition=Q(ends_at__isnull=False),
+                name="entry_access_ends",
+            ),
             # An entry's groups, then its people, in the Roles & permissions tab's order.
             *(
                 models.Index(
