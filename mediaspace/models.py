@@ -364,6 +364,7 @@ class AccessChange(models.Model):
         CHANGE = "change", "Changed"  # by a person, or an operator's tooling
         EXPIRED = "expired", "Expired"  # a grant's end came; no one acted
         TRANSFER = "transfer", "Ownership transferred"
+        COPY = "copy", "Copied from another entry"
 
     entry = models.ForeignKey(MediaEntry, on_delete=models.CASCADE, related_name="access_changes")
     actor = models.ForeignKey(

@@ -198,8 +198,10 @@ def _access_change(
     principal: User | Group,
     target: Target,
     moderators: bool = False,
+    reason: AccessChange.Reason = AccessChange.Reason.CHANGE,
 ) -> AccessChange | None:
-    """Lock the entry, read what the user or group holds, apply `target` to it, log it.
+    """Lock the entry, read what the user or group holds, apply `target` to it, log it
+    (with `reason`).
 
     Reading under the lock means two people changing the same row one after the other
     each build on the other's result instead of overwriting it. Roles whose end has come
@@ -222,7 +224,9 @@ def _access_change(
     _check_ends(entry, before, after)
     if before == after:
         return None
-    change = _record(actor=actor, entry=entry, principal=principal, before=before, after=after)
+    change = _record(
+        actor=actor, entry=entry, principal=principal, before=before, after=after, reason=reason
+    )
     for end in {end for role, end in after.items() if before.get(role) != end}:
         if isinstance(end, datetime):
             transaction.on_commit(partial(tasks.expiry_schedule, end))
@@ -285,6 +289,7 @@ def access_add(
     roles: Iterable[Role],
     moderators: bool = False,
     ends: End = None,
+    reason: AccessChange.Reason = AccessChange.Reason.CHANGE,
 ) -> AccessChange | None:
     """Add `roles`, ending at `ends` (None: lasting), to what the user or group already
     holds; never removes a role nor brings an instant's end nearer (see _later for a
@@ -299,6 +304,7 @@ def access_add(
         principal=principal,
         target=lambda before: _added(before, roles, ends),
         moderators=moderators,
+        reason=reason,
     )
 
 
@@ -558,6 +564,7 @@ def access_copy(
                 roles=roles,
                 moderators=bool(roles & set(permissions.MODERATOR_ROLES)),
                 ends=end,
+                reason=AccessChange.Reason.COPY,
             )
             if change is not None:
                 changes.append(change)

@@ -405,7 +405,7 @@ document.addEventListener("htmx:beforeSwap", (event) => {
 
 // Load more (My Media, the Roles tab): the rows arrive at the end of the table and the
 // link that asked for them is replaced. The focus goes to the first new row (its first
-// action, else its first control, or the row itself). The table is busy meanwhile, so that screen readers do not
+// control other than a disclosure such as "Where access comes from", or the row itself). The table is busy meanwhile, so that screen readers do not
 // read out every row as it lands; the focus move says where the reader is.
 let loadingMore = null;
 
@@ -422,7 +422,7 @@ document.addEventListener("htmx:afterSwap", (event) => {
   loadingMore = null;
   table.removeAttribute("aria-busy");
   const first = table.rows[rows];
-  if (first) focusElement(rowAction(first) || controlsOf(first)[0] || first);
+  if (first) focusElement(controlsOf(first).find((control) => !control.matches("summary")) || first);
   else focusElement(document.querySelector("[data-load-more]") || listHeading(table));
 });
 

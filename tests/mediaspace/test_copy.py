@@ -81,6 +81,10 @@ def test_preview_then_copy_adds_what_is_missing_with_the_ends(
         ("user", paula.pk): {Role.CO_VIEWER: end}
     }
     assert AccessChange.objects.filter(entry=room).count() == before + 3
+    copied = AccessChange.objects.filter(entry=room, reason=AccessChange.Reason.COPY)
+    assert copied.count() == 3
+    tab = as_olivia.get(reverse("media_roles", args=[room.pk])).content.decode()
+    assert "Chat moderator (copied from another entry)" in tab
 
 
 def test_a_co_editor_copies_moderators_only(as_evan, olivia, evan, room, paula, chad):
