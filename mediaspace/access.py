@@ -912,7 +912,8 @@ def _lived(rows: Iterable[Sequence[Any]]) -> list[tuple[Any, ...]]:
             "entry_id", "user_id", "group_id", "role", "ends_at"
         )
         for entry_id, user_id, group_id, role, ends_at in terms:
-            ends.setdefault((entry_id, user_id, group_id), {})[Role(role)] = ends_at
+            if ends_at is not None:
+                ends.setdefault((entry_id, user_id, group_id), {})[Role(role)] = ends_at
     return [(live_bits(row[3], ends.get(tuple(row[:3]), {}), now), *row) for row in rows]
 
 
@@ -1092,7 +1093,7 @@ def why(entry: MediaEntry, user: User) -> Why:
     rows = _run(PATHS, {"entry": entry.pk, "user": user.pk, **_module_params()})
     *grants, (_, _, _, on, _) = rows
     on = bool(on)
-    paths = []
+    paths: list[Path] = []
     for kind, holder, name, bits, terms in grants:
         if bits & OWNER_BIT:
             paths.insert(0, Path(kind="owner", roles=(Role.OWNER,)))
@@ -1276,7 +1277,7 @@ class Holder:
     last_name: str = ""
     email: str = ""
     members: int = 0
-    ends: Mapping[Role, datetime] = field(default_factory=dict)  # of those that end
+    ends: Mapping[Role, datetime | Until] = field(default_factory=dict)  # of those that end
 
 
 def _holder_params(

@@ -285,7 +285,7 @@ class EndsForm(forms.Form):
                     "ends",
                     f"{role.label} access must end within {days} days: choose a term.",
                 )
-            elif ends > latest:
+            elif isinstance(ends, datetime) and ends > latest:
                 self.add_error(
                     field,
                     f"{role.label} access can last at most {days} days:"

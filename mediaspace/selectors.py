@@ -223,7 +223,7 @@ class AccessRow:
     avatar: str  # the avatar's style
     roles: tuple[Role, ...]
     position: Position
-    ends: Mapping[Role, datetime] = default(default_factory=dict)  # of the roles that end
+    ends: Mapping[Role, datetime | access.Until] = default(default_factory=dict)  # that end
 
     @property
     def key(self) -> str:

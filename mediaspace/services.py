@@ -474,8 +474,8 @@ def session_grants_end(entry: MediaEntry) -> int:
         principal: User | Group = (
             Group.objects.get(pk=group_id) if group_id else User.objects.get(pk=user_id)
         )
-        _, held = access.entry_for_change(entry, principal)
-        held = _ended_remove(entry, principal, held)
+        _, found = access.entry_for_change(entry, principal)
+        held = _ended_remove(entry, principal, found)
         left = {role: end for role, end in held.items() if end is not SESSION_END}
         if left != held:
             _record(
@@ -511,8 +511,8 @@ def ownership_transfer(
         raise ValidationError("You own it already: choose someone else.", code="self")
     if not new_owner.is_active:
         raise ValidationError(f"{new_owner} is inactive and cannot own media.", code="inactive")
-    _, held = access.entry_for_change(entry, new_owner)
-    held = _ended_remove(entry, new_owner, held)
+    _, found = access.entry_for_change(entry, new_owner)
+    held = _ended_remove(entry, new_owner, found)
     transfer = AccessChange.Reason.TRANSFER
     # The new owner's grants give way to ownership (the owner holds Owner alone).
     change = AccessChange(

@@ -705,7 +705,9 @@ def _copy_source(user: User, entry: MediaEntry, text: str) -> tuple[MediaEntry |
 
 
 @require_GET
-def access_activity(request: AuthenticatedHttpRequest, entry_id: int) -> HttpResponse:
+def access_activity(
+    request: AuthenticatedHttpRequest, entry_id: int
+) -> HttpResponse | StreamingHttpResponse:
     """The entry's audit log with filters (hosts), and its CSV download (the owner)."""
     export = request.GET.get("format") == "csv"
     need = "can_export_activity" if export else "can_manage_roles"

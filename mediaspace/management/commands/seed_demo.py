@@ -293,28 +293,30 @@ def seconds(duration: str | None) -> int | None:
 
 
 # entry name, username or group name, roles
-GRANTS = [
-    ("Biology 101 — Live office hours", "evan", [Role.CO_EDITOR]),
-    ("Biology 101 — Live office hours", "rita", [Role.ROOM_MODERATOR]),
-    ("Biology 101 — Live office hours", "chad", [Role.CHAT_MODERATOR]),
+# (entry, user or group, roles, days until the grant ends or None)
+GRANTS: list[tuple[str, str, list[Role], int | None]] = [
+    ("Biology 101 — Live office hours", "evan", [Role.CO_EDITOR], None),
+    ("Biology 101 — Live office hours", "rita", [Role.ROOM_MODERATOR], None),
+    ("Biology 101 — Live office hours", "chad", [Role.CHAT_MODERATOR], None),
     (
         "Biology 101 — Live office hours",
         "Teaching Assistants",
         [Role.ROOM_MODERATOR, Role.CHAT_MODERATOR],
+        None,
     ),
-    ("Ecology seminar (live)", "evan", [Role.CO_EDITOR]),
-    ("Cell structure and function", "evan", [Role.CO_EDITOR]),
-    ("Photosynthesis explained", "evan", [Role.CO_EDITOR]),
-    ("Genetics lab walkthrough", "evan", [Role.CO_PUBLISHER]),
+    ("Ecology seminar (live)", "evan", [Role.CO_EDITOR], None),
+    ("Cell structure and function", "evan", [Role.CO_EDITOR], None),
+    ("Photosynthesis explained", "evan", [Role.CO_EDITOR], None),
+    ("Genetics lab walkthrough", "evan", [Role.CO_PUBLISHER], None),
     ("Microscope safety briefing", "paula", [Role.CO_VIEWER], 30),
-    ("Microscope safety briefing", "Teaching Assistants", [Role.CO_VIEWER]),
+    ("Microscope safety briefing", "Teaching Assistants", [Role.CO_VIEWER], None),
     ("Midterm review session", "Teaching Assistants", [Role.CO_PUBLISHER], 5),
-    ("Midterm review session", "evan", [Role.CO_PUBLISHER]),
-    ("Biology podcast: episode 5", "chad", [Role.CO_EDITOR]),
-    ("Biology podcast: episode 5", "Media Team", [Role.CO_PUBLISHER]),
-    ("Department town hall", "olivia", [Role.CO_EDITOR]),
-    ("Department town hall", "rita", [Role.ROOM_MODERATOR, Role.CHAT_MODERATOR]),
-    ("Teaching with video — tips", "olivia", [Role.CO_VIEWER]),
+    ("Midterm review session", "evan", [Role.CO_PUBLISHER], None),
+    ("Biology podcast: episode 5", "chad", [Role.CO_EDITOR], None),
+    ("Biology podcast: episode 5", "Media Team", [Role.CO_PUBLISHER], None),
+    ("Department town hall", "olivia", [Role.CO_EDITOR], None),
+    ("Department town hall", "rita", [Role.ROOM_MODERATOR, Role.CHAT_MODERATOR], None),
+    ("Teaching with video — tips", "olivia", [Role.CO_VIEWER], None),
 ]
 
 
@@ -388,7 +390,7 @@ class Command(BaseCommand):
                 entry.refresh_from_db()
                 access.entry_keys_write(entry)
             entries[name] = entry
-        for entry_name, holder, roles, *days in GRANTS:
+        for entry_name, holder, roles, days in GRANTS:
             principal = users.get(holder) or Group.objects.get(name=holder)
             entry = entries[entry_name]
             services.access_add(
@@ -396,5 +398,5 @@ class Command(BaseCommand):
                 entry=entry,
                 principal=principal,
                 roles=roles,
-                ends=terms.end_after(days[0]) if days else None,
+                ends=terms.end_after(days) if days else None,
             )
